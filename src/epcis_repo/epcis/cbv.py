@@ -11,7 +11,7 @@ the vocabulary (custom URIs) are never translated.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 GS1_VOC = "https://gs1.org/voc/"
 # Other spellings of the GS1 Web Vocabulary namespace met in data.
@@ -19,7 +19,7 @@ _GS1_VOC_ALIASES = ("https://ref.gs1.org/voc/", "https://www.gs1.org/voc/", "htt
 CBV_WEB = "https://ref.gs1.org/cbv/"
 
 
-class Form(str, Enum):
+class Form(StrEnum):
     BARE_WORD = "bare"
     URN = "urn"
     WEB_URI = "web"
@@ -40,8 +40,13 @@ class Vocabulary:
             lookup[self.web_prefix + word] = word
             if self.urn_prefix:
                 lookup[self.urn_prefix + word] = word
-            for alias in _GS1_VOC_ALIASES if self.web_prefix.startswith(GS1_VOC) else ():
-                lookup[alias + self.web_prefix[len(GS1_VOC) :] + word] = word
+            # CURIEs with the standard context's prefixes (cbv:BizStep-shipping, gs1:Temperature).
+            for namespace, prefix in ((CBV_WEB, "cbv:"), (GS1_VOC, "gs1:")):
+                if self.web_prefix.startswith(namespace):
+                    lookup[prefix + self.web_prefix[len(namespace) :] + word] = word
+            if self.web_prefix.startswith(GS1_VOC):
+                for alias in _GS1_VOC_ALIASES:
+                    lookup[alias + self.web_prefix[len(GS1_VOC) :] + word] = word
         object.__setattr__(self, "_lookup", lookup)
 
     def word(self, value: str) -> str | None:
