@@ -88,13 +88,24 @@ _SENSOR_REPORT: tuple[tuple[str, _Canon], ...] = (
     *(
         (name, canonical_value)
         for name in (
-            "stringValue", "booleanValue", "hexBinaryValue", "uriValue", "minValue", "maxValue",
-            "meanValue", "sDev", "percRank", "percValue", "uom", "coordinateReferenceSystem",
-            "bizRules",
+            "stringValue",
+            "booleanValue",
+            "hexBinaryValue",
+            "uriValue",
+            "minValue",
+            "maxValue",
+            "meanValue",
+            "sDev",
+            "percRank",
+            "percValue",
+            "uom",
+            "coordinateReferenceSystem",
         )
     ),  # fmt: skip
 )
 _QUANTITY = (("epcClass", canonical_value), ("quantity", canonical_value), ("uom", canonical_value))
+_LOCATION = (("id", canonical_value),)
+_SENSOR_PARTS = frozenset({"sensorMetadata", "sensorReport"})
 _EPC_LISTS = ("epcList", "inputEPCList", "childEPCs", "outputEPCList")
 _QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 _TOP_ORDER = (
@@ -121,55 +132,96 @@ _TYPED_LISTS: Mapping[str, tuple[str, cbv.Vocabulary]] = {
 
 
 class _Renderer:
+    """Renders one event. Nested standard objects (readPoint, bizLocation, sensor elements, their
+    metadata and reports) print their standard fields in order, then their user extensions; a field
+    that is neither (sensorReport.bizRules, or an extension whose namespace does not end in ``/``) is
+    a *leftover* that the reference algorithm prints again, nested in its containers, among the
+    top-level fields at the end. The vectors pin that behaviour, so it is reproduced here.
+    """
+
     def __init__(self, prefixes: Mapping[str, str]) -> None:
         self.prefixes = prefixes
 
     def event(self, event: Mapping[str, Any], ignore: frozenset[str]) -> str:
+        ignored = {self.iri(name) for name in ignore}
         parts = ["eventType=" + _text(event.get("type", ""))]
+        rest: list[str] = []
         for name in _TOP_ORDER:
-            if name in event:
-                parts.append(self.standard_field(name, event[name]))
-        rest = [
+            if name not in event:
+                continue
+            text, leftovers = self.standard_field(name, event[name])
+            parts.append(text)
+            if leftovers:
+                rest.append(self.any_field(name, leftovers))
+        rest.extend(
             self.any_field(name, value)
             for name, value in event.items()
-            if name not in _EXCLUDED and name not in ignore and name not in _TOP_ORDER
+            if name not in _EXCLUDED and name not in _TOP_ORDER and self.iri(name) not in ignored
             and not self.is_comment(name)
-        ]  # fmt: skip
+        )  # fmt: skip
         return "".join(parts) + "".join(sorted(rest))
 
-    def standard_field(self, name: str, value: Any) -> str:
+    def standard_field(self, name: str, value: Any) -> tuple[str, Any]:
+        """The ordered rendering of a top-level standard field, and its leftovers (None if none)."""
         if name in _SCALARS:
-            return f"{name}={_SCALARS[name](_text(value))}"
+            return f"{name}={_SCALARS[name](_text(value))}", None
         if name == "certificationInfo":
             values = value if isinstance(value, list) else [value]
-            return "".join(sorted(f"certificationInfo={canonical_value(_text(v))}" for v in values))
+            return "".join(sorted(f"certificationInfo={canonical_value(_text(v))}" for v in values)), None
         if name in _EPC_LISTS:
-            return self.listed(name, [f"epc={canonical_value(_text(e))}" for e in value])
+            return self.listed(name, [f"epc={canonical_value(_text(e))}" for e in value]), None
         if name in _QUANTITY_LISTS:
-            return self.listed(name, ["quantityElement" + self.ordered(q, _QUANTITY) for q in value])
+            return self.listed(name, ["quantityElement" + self.ordered(q, _QUANTITY) for q in value]), None
         if name == "persistentDisposition":
             parts = [
                 "".join(sorted(f"{key}={_vocabulary(cbv.DISPOSITION)(_text(v))}" for v in value.get(key, [])))
                 for key in ("set", "unset")
             ]
-            return self.listed(name, ["".join(parts)])
+            return self.listed(name, ["".join(parts)]), None
         if name in ("readPoint", "bizLocation"):
-            id_part = f"id={canonical_value(_text(value['id']))}" if "id" in value else ""
-            return name + id_part + self.extensions(value, {"id"})
+            return self.container(name, value, _LOCATION)
         if name == "sensorElementList":
-            return self.listed(name, [self.sensor_element(element) for element in value])
+            rendered = [self.sensor_element(element) for element in value]
+            leftovers = [left for _, left in rendered if left]
+            return self.listed(name, [text for text, _ in rendered]), {
+                "sensorElement": leftovers
+            } if leftovers else None
         raise AssertionError(name)
 
-    def sensor_element(self, element: Mapping[str, Any]) -> str:
+    def sensor_element(self, element: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        own_extensions, leftovers = self.container("", element, ())
         text = "sensorElement"
         if "sensorMetadata" in element:
-            metadata = element["sensorMetadata"]
-            text += "sensorMetadata" + self.ordered(metadata, _SENSOR_METADATA) + self.extensions(metadata)
-        reports = [
-            "sensorReport" + self.ordered(report, _SENSOR_REPORT) + self.extensions(report)
-            for report in element.get("sensorReport", [])
-        ]
-        return text + "".join(sorted(reports)) + self.extensions(element, {"sensorMetadata", "sensorReport"})
+            metadata, left = self.container("sensorMetadata", element["sensorMetadata"], _SENSOR_METADATA)
+            text += metadata
+            if left:
+                leftovers["sensorMetadata"] = left
+        reports = [self.container("sensorReport", r, _SENSOR_REPORT) for r in element.get("sensorReport", [])]
+        report_leftovers = [left for _, left in reports if left]
+        if report_leftovers:
+            leftovers["sensorReport"] = report_leftovers
+        return text + "".join(sorted(r for r, _ in reports)) + own_extensions, leftovers
+
+    def container(
+        self, name: str, obj: Mapping[str, Any], order: tuple[tuple[str, _Canon], ...]
+    ) -> tuple[str, dict[str, Any]]:
+        """A nested standard object: its name, ordered standard fields, then its user extensions; and
+        its leftovers. A sensor element's metadata and reports are rendered by the caller."""
+        standard = {field for field, _ in order} | _SENSOR_PARTS
+        members = {key: value for key, value in obj.items() if not self.is_comment(key)}
+        # The reference only sets extensions apart in an object with more than one member.
+        gather = len(members) > 1
+        extensions: list[str] = []
+        leftovers: dict[str, Any] = {}
+        for key, value in members.items():
+            if key in standard:
+                continue
+            parts = expand_name(key, self.prefixes)
+            if gather and parts is not None and parts[0].endswith("/"):
+                extensions.append(self.any_field(key, value))
+            else:
+                leftovers[key] = value
+        return name + self.ordered(obj, order) + "".join(sorted(extensions)), leftovers
 
     @staticmethod
     def listed(name: str, members: list[str]) -> str:
@@ -180,19 +232,8 @@ class _Renderer:
     def ordered(obj: Mapping[str, Any], order: tuple[tuple[str, _Canon], ...]) -> str:
         return "".join(f"{name}={canon(_text(obj[name]))}" for name, canon in order if name in obj)
 
-    def extensions(self, obj: Mapping[str, Any], standard: Collection[str] = ()) -> str:
-        """The user extensions of a standard object, sorted, after its standard fields."""
-        return "".join(
-            sorted(
-                self.any_field(name, value)
-                for name, value in obj.items()
-                if expand_name(name, self.prefixes) is not None and name not in standard
-                and not self.is_comment(name)
-            )
-        )  # fmt: skip
-
     def any_field(self, name: str, value: Any) -> str:
-        """A field outside the fixed order: a typed list, ilmd, or a user extension."""
+        """A field outside the fixed order: a typed list, ilmd, a user extension, or leftovers."""
         if name in _TYPED_LISTS:
             member_key, vocab = _TYPED_LISTS[name]
             members = []
@@ -210,10 +251,12 @@ class _Renderer:
             members = sorted(
                 text
                 for key, inner in value.items()
-                if not self.is_comment(key)
+                if key != "#text" and not self.is_comment(key)
                 for text in self.generic(self.display_name(key), inner)
             )
-            return [name + "".join(members)]
+            # An XML extension element with attributes keeps its own text under "#text".
+            own = canonical_value(_text(value["#text"])) if "#text" in value else ""
+            return [name + (f"={own}" if own else "") + "".join(members)]
         text = canonical_value(_text(value)) if value is not None else ""
         return [f"{name}={text}" if text else name]
 
@@ -221,6 +264,9 @@ class _Renderer:
         parts = expand_name(name, self.prefixes)
         return "{" + parts[0] + "}" + parts[1] if parts else name
 
-    def is_comment(self, name: str) -> bool:
+    def iri(self, name: str) -> str:
         parts = expand_name(name, self.prefixes)
-        return parts is not None and parts[0] + parts[1] == RDFS_COMMENT
+        return parts[0] + parts[1] if parts else name
+
+    def is_comment(self, name: str) -> bool:
+        return self.iri(name) == RDFS_COMMENT

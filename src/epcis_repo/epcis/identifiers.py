@@ -532,10 +532,10 @@ def _pattern(scheme: str, fixed: list[str], arity: int) -> list[KeyMatch]:
         gtin = _gtin(cp, fixed[1])
         if scheme != "itip":
             return [KeyMatch(f"{base}{gtin}{qualifier}")]
-        digits = "".join(_digits(p, 2) for p in fixed[2:])
-        if len(digits) == 4:
-            return [KeyMatch(f"{base}{gtin}{digits}/21/")]
-        return [KeyMatch(f"{base}{gtin}{digits}", tail=rf"\d{{{4 - len(digits)}}}/21/{_ANY_VALUE}")]
+        piece_total = "".join(_digits(p, 2) for p in fixed[2:])
+        if len(piece_total) == 4:
+            return [KeyMatch(f"{base}{gtin}{piece_total}/21/")]
+        return [KeyMatch(f"{base}{gtin}{piece_total}", tail=rf"\d{{{4 - len(piece_total)}}}/21/{_ANY_VALUE}")]
     if not fixed:
         return [KeyMatch(base)]
     cp = fixed[0]

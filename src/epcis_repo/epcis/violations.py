@@ -19,6 +19,13 @@ class Violation:
     def under(self, prefix: str) -> Violation:
         return Violation(prefix + self.pointer, self.message, self.rule)
 
+    def to_json(self) -> dict[str, str]:
+        """The entry for the ``errors`` list of a problem response or a capture job."""
+        entry = {"pointer": self.pointer, "detail": self.message}
+        if self.rule:
+            entry["rule"] = self.rule
+        return entry
+
 
 def pointer(*parts: str | int) -> str:
     """Build a JSON Pointer from path components, escaping ``~`` and ``/`` as RFC 6901 requires."""

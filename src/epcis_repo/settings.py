@@ -1,0 +1,24 @@
+"""Configuration, from the environment (prefix ``EPCIS_``) or the command line."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EPCIS_", frozen=True)
+
+    mongodb_uri: str | None = Field(
+        default=None, description="MongoDB connection string; selects the MongoDB store."
+    )
+    mongodb_database: str = Field(default="epcis", description="MongoDB database name.")
+    capture_limit_events: int = Field(default=50_000, ge=1, description="Most events one capture may carry.")
+    capture_limit_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1, description="Largest capture body, in bytes (also for POST /events)."
+    )
+    per_page_default: int = Field(default=30, ge=1, description="Page size when a query gives no perPage.")
+    per_page_max: int = Field(default=1000, ge=1, description="Largest page size a client may ask for.")
+    shutdown_grace_seconds: float = Field(
+        default=30.0, ge=0, description="How long shutdown waits for running captures."
+    )

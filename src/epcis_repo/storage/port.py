@@ -1,0 +1,119 @@
+"""The storage port: what the repository needs from a store, whatever the database.
+
+Every backend keeps the same promises, checked by one contract suite (tests/storage/):
+
+- An event is stored once: `EventRecord.dedup_key` is unique, and so is the eventID of every
+  event that is not an error declaration.
+- `append` is all or nothing for a capture under rollback; under proceed it stores every
+  record that is not a duplicate. Either way readers see none of a capture until all of what
+  it stores is there, and then see it at once, ordered after everything visible before.
+- `open` finishes what a crash interrupted: a capture whose job was settled becomes visible,
+  any other is removed and its job says it failed.
+- Events are read in that visibility order, so a page cursor stays valid while capture goes on.
+- Driver errors never leave a backend: they become the errors below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from epcis_repo.query.model import Cursor, EventQuery
+
+
+class StorageError(Exception):
+    """The store could not do what was asked (unreachable, misconfigured, corrupted)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A captured event ready to store: the event as sent, plus the fields queries use."""
+
+    event_id: str
+    event_hash: str
+    dedup_key: str  # the hash; for an error declaration, the hash plus a digest of the declaration
+    is_declaration: bool
+    event_type: str
+    event_time: int  # microseconds since the epoch, UTC
+    body: bytes  # the event as JSON, with its eventID and @context, without recordTime
+    action: str | None = None
+    biz_step: str | None = None
+    disposition: str | None = None
+    read_point: str | None = None
+    biz_location: str | None = None
+    epcs: tuple[str, ...] = ()
+    any_epcs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    event_id: str
+    record_time: int
+    body: bytes
+    cursor: Cursor
+
+
+class Behaviour(StrEnum):
+    """GS1-Capture-Error-Behaviour."""
+
+    ROLLBACK = "rollback"
+    PROCEED = "proceed"
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    record_time: int
+    stored: int
+    duplicates: tuple[int, ...] = ()  # indexes of the records that were already stored
+
+
+@dataclass(slots=True)
+class CaptureJob:
+    """A capture job as the standard describes it, plus what the repository needs to recover it."""
+
+    capture_id: str
+    created_at: int
+    behaviour: Behaviour
+    running: bool = True
+    success: bool = True
+    finished_at: int | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    event_count: int = 0
+    stored_count: int = 0
+    commit: int | None = None  # the store's commit number once its events are written
+
+
+class EventStore(Protocol):
+    async def open(self) -> None:
+        """Create what the store needs (indexes, tables) and finish or undo interrupted captures."""
+
+    async def close(self) -> None: ...
+
+    async def append(
+        self, records: Sequence[EventRecord], job: CaptureJob, settle: Callable[[AppendResult], None]
+    ) -> AppendResult:
+        """Store the records of `job` under its behaviour, as the module docstring describes.
+
+        Once the records are written (or, under rollback with a duplicate, removed again) the store
+        calls `settle(result)` to finish the job, and saves the job together with making its events
+        visible: after a crash, the job and the visible events always agree.
+        """
+
+    async def stored_keys(self, dedup_keys: Collection[str]) -> set[str]:
+        """Which of these dedup keys are already stored."""
+
+    async def used_event_ids(self, event_ids: Collection[str]) -> set[str]:
+        """Which of these eventIDs already name a stored event that is not an error declaration."""
+
+    async def find_events(self, query: EventQuery, after: Cursor | None, limit: int) -> list[StoredEvent]:
+        """Up to `limit` visible events matching `query`, in visibility order, after `after`."""
+
+    async def save_job(self, job: CaptureJob) -> None:
+        """Insert or replace a capture job."""
+
+    async def get_job(self, capture_id: str) -> CaptureJob | None: ...
+
+    async def list_jobs(self, after: str | None, limit: int) -> list[CaptureJob]:
+        """Capture jobs, newest first, after the job with id `after`."""
