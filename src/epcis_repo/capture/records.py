@@ -71,6 +71,6 @@ def _context_for(document_context: Any, event_context: Any) -> Any:
         part
         for context in (document_context, event_context)
         for part in (context if isinstance(context, list) else [context])
-        if part is not None and part not in STANDARD_CONTEXTS
+        if part is not None and not (isinstance(part, str) and part in STANDARD_CONTEXTS)
     ]
     return parts or None

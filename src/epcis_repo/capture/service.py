@@ -77,7 +77,7 @@ class CaptureService:
             keep = [i for i in range(len(records)) if i not in conflicts]
             kept = [records[i] for i in keep]
 
-            def settle(result: AppendResult) -> None:
+            async def settle(result: AppendResult) -> None:
                 for position in result.duplicates:
                     index = indexes[keep[position]]
                     _add_error(job, _already_stored(submission, index, kept[position], MEANWHILE))
@@ -110,7 +110,7 @@ class CaptureService:
             await self._store.save_job(job)
             return SingleCapture(record, AppendResult(0, 0, (0,)), conflicts[0])
 
-        def settle(result: AppendResult) -> None:
+        async def settle(result: AppendResult) -> None:
             if result.duplicates:
                 _add_error(job, _already_stored(None, 0, record, MEANWHILE))
             _settle(job, stored=result.stored)

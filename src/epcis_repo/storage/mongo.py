@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
@@ -25,6 +25,7 @@ from epcis_repo.storage.port import (
     Behaviour,
     CaptureJob,
     EventRecord,
+    Settle,
     StorageError,
     StoredEvent,
 )
@@ -115,18 +116,14 @@ class MongoEventStore:
     async def _publish(self, commit: int) -> None:
         await self._meta.update_one({"_id": _COMMITS}, {"$max": {"visible": commit}}, upsert=True)
 
-    async def append(
-        self, records: Sequence[EventRecord], job: CaptureJob, settle: Callable[[AppendResult], None]
-    ) -> AppendResult:
+    async def append(self, records: Sequence[EventRecord], job: CaptureJob, settle: Settle) -> AppendResult:
         async with self._append_lock:
             try:
                 return await self._append(records, job, settle)
             except PyMongoError as error:
                 raise StorageError(f"MongoDB write failed: {error}") from error
 
-    async def _append(
-        self, records: Sequence[EventRecord], job: CaptureJob, settle: Callable[[AppendResult], None]
-    ) -> AppendResult:
+    async def _append(self, records: Sequence[EventRecord], job: CaptureJob, settle: Settle) -> AppendResult:
         counter = await self._meta.find_one_and_update(
             {"_id": _COMMITS}, {"$inc": {"next": 1}}, upsert=True, return_document=ReturnDocument.AFTER
         )
@@ -157,7 +154,7 @@ class MongoEventStore:
             await asyncio.shield(self._events.delete_many({"commit": commit}))
             raise
         result = AppendResult(record_time, stored, tuple(sorted(duplicates)))
-        settle(result)
+        await settle(result)
         await self._jobs.replace_one({"_id": job.capture_id}, _job_document(job), upsert=True)
         await self._publish(commit)
         return result

@@ -15,7 +15,7 @@ Every backend keeps the same promises, checked by one contract suite (tests/stor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -85,19 +85,21 @@ class CaptureJob:
     commit: int | None = None  # the store's commit number once its events are written
 
 
+# Finishes a capture job once the store knows what it stored; called before the events become visible.
+Settle = Callable[[AppendResult], Awaitable[None]]
+
+
 class EventStore(Protocol):
     async def open(self) -> None:
         """Create what the store needs (indexes, tables) and finish or undo interrupted captures."""
 
     async def close(self) -> None: ...
 
-    async def append(
-        self, records: Sequence[EventRecord], job: CaptureJob, settle: Callable[[AppendResult], None]
-    ) -> AppendResult:
+    async def append(self, records: Sequence[EventRecord], job: CaptureJob, settle: Settle) -> AppendResult:
         """Store the records of `job` under its behaviour, as the module docstring describes.
 
         Once the records are written (or, under rollback with a duplicate, removed again) the store
-        calls `settle(result)` to finish the job, and saves the job together with making its events
+        awaits `settle(result)` to finish the job, and saves the job together with making its events
         visible: after a crash, the job and the visible events always agree.
         """
 

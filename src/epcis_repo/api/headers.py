@@ -1,0 +1,78 @@
+"""The GS1 headers every response carries, the discovery headers of OPTIONS, and version negotiation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+from starlette.responses import Response
+
+from epcis_repo import __version__
+from epcis_repo.api.problems import Problem
+
+EPCIS_VERSION = "2.0.0"
+CBV_VERSION = "2.0.0"
+_VERSION = re.compile(r"\d+(\.\d+)*")
+
+VERSION_HEADERS = {"GS1-EPCIS-Version": EPCIS_VERSION, "GS1-CBV-Version": CBV_VERSION}
+
+
+def discovery_headers(allow: str) -> dict[str, str]:
+    return {
+        "Allow": allow,
+        "GS1-EPCIS-Version": EPCIS_VERSION,
+        "GS1-EPCIS-Min": EPCIS_VERSION,
+        "GS1-EPCIS-Max": EPCIS_VERSION,
+        "GS1-CBV-Version": CBV_VERSION,
+        "GS1-CBV-Min": CBV_VERSION,
+        "GS1-CBV-Max": CBV_VERSION,
+        "GS1-EPC-Format": "Never_Translates",
+        "GS1-CBV-XML-Format": "Never_Translates",
+        "GS1-Extensions": "",
+        "GS1-Vendor-Version": f"epcis-repo/{__version__}",
+    }
+
+
+def options(allow: str, **extra: str) -> Response:
+    return Response(status_code=204, headers={**discovery_headers(allow), **extra})
+
+
+def _parse(value: str, header: str) -> tuple[int, ...]:
+    if not _VERSION.fullmatch(value.strip()):
+        raise Problem(400, "ValidationException", "Invalid header", f"{header} must be a version like 2.0.0.")
+    return tuple(int(part) for part in value.strip().split("."))
+
+
+def _not_acceptable(detail: str) -> Problem:
+    return Problem(406, "NotAcceptableException", "Version not supported", detail)
+
+
+def _check_versions(request: Request) -> None:
+    """Refuse, with 406, a request whose GS1 version headers this repository (EPCIS/CBV 2.0) cannot meet."""
+    for standard, ours in (("EPCIS", EPCIS_VERSION), ("CBV", CBV_VERSION)):
+        mine = _parse(ours, "")
+        stated = request.headers.get(f"GS1-{standard}-Version")
+        if stated is not None and _parse(stated, f"GS1-{standard}-Version")[0] != mine[0]:
+            raise _not_acceptable(
+                f"This repository speaks {standard} {ours}; the request is {standard} {stated}."
+            )
+        low = request.headers.get(f"GS1-{standard}-Min")
+        high = request.headers.get(f"GS1-{standard}-Max")
+        if (low is not None and _parse(low, f"GS1-{standard}-Min")[:2] > mine[:2]) or (
+            high is not None and _parse(high, f"GS1-{standard}-Max")[:2] < mine[:2]
+        ):
+            raise _not_acceptable(f"This repository speaks {standard} {ours}, outside the requested range.")
+
+
+async def gs1_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Middleware: check the request's version headers and stamp every response with ours."""
+    try:
+        _check_versions(request)
+    except Problem as problem:
+        response = problem.response(request.url.path)
+    else:
+        response = await call_next(request)
+    for name, value in VERSION_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

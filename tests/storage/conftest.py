@@ -1,0 +1,52 @@
+"""The stores the contract suite runs on: every backend, with the same assertions.
+
+MongoDB runs on mongomock-motor always, and on a real server when EPCIS_TEST_MONGODB_URI is set.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from mongomock_motor import AsyncMongoMockClient
+
+from epcis_repo.storage.mongo import MongoEventStore
+from epcis_repo.storage.port import EventStore
+
+REAL_MONGODB = os.environ.get("EPCIS_TEST_MONGODB_URI")
+
+
+@pytest.fixture(
+    params=[
+        "mongomock",
+        pytest.param(
+            "mongodb",
+            marks=pytest.mark.skipif(
+                not REAL_MONGODB, reason="EPCIS_TEST_MONGODB_URI is not set (no MongoDB server)"
+            ),
+        ),
+    ]
+)
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[EventStore]:
+    if request.param == "mongomock":
+        database: Any = AsyncMongoMockClient()["epcis_contract"]
+        backend = MongoEventStore(database)
+        await backend.open()
+        yield backend
+        await backend.close()
+        return
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(REAL_MONGODB)
+    name = f"epcis_contract_{uuid.uuid4().hex[:12]}"
+    backend = MongoEventStore(client[name])
+    try:
+        await backend.open()
+        yield backend
+        await backend.close()
+    finally:
+        await client.drop_database(name)
+        await client.close()

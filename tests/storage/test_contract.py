@@ -1,0 +1,245 @@
+"""The storage contract: what every store promises (storage/port.py), asserted once for all backends."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from typing import Any
+
+import orjson
+
+from epcis_repo.capture.records import prepare
+from epcis_repo.epcis.context import namespaces
+from epcis_repo.epcis.identifiers import instance_matches
+from epcis_repo.epcis.timestamps import to_micros
+from epcis_repo.query.model import AnyOf, Cursor, EventQuery, Field, InRange, MatchesKey
+from epcis_repo.storage.port import AppendResult, Behaviour, CaptureJob, EventRecord, EventStore
+
+_serial = itertools.count(1)
+
+
+def event(**fields: Any) -> dict[str, Any]:
+    """A valid ObjectEvent with a unique serial number, overridden by `fields` (None removes a field)."""
+    base = {
+        "type": "ObjectEvent",
+        "eventTime": "2024-05-01T10:00:00.000+02:00",
+        "eventTimeZoneOffset": "+02:00",
+        "action": "OBSERVE",
+        "epcList": [f"urn:epc:id:sgtin:8934567.012345.{next(_serial)}"],
+        "bizStep": "shipping",
+    }
+    return {k: v for k, v in {**base, **fields}.items() if v is not None}
+
+
+def record(**fields: Any) -> EventRecord:
+    return prepare(event(**fields), namespaces(None), None)
+
+
+def job(behaviour: Behaviour = Behaviour.ROLLBACK, created_at: int = 0) -> CaptureJob:
+    return CaptureJob(capture_id=str(uuid.uuid4()), created_at=created_at, behaviour=behaviour)
+
+
+async def append(
+    store: EventStore, records: list[EventRecord], behaviour: Behaviour = Behaviour.ROLLBACK
+) -> tuple[AppendResult, CaptureJob]:
+    capture = job(behaviour)
+
+    async def settle(result: AppendResult) -> None:
+        capture.running = False
+        capture.success = not result.duplicates
+        capture.stored_count = result.stored
+
+    return await store.append(records, capture, settle), capture
+
+
+EVERYTHING = EventQuery()
+
+
+async def ids(store: EventStore, query: EventQuery = EVERYTHING, limit: int = 1000) -> list[str]:
+    return [e.event_id for e in await store.find_events(query, None, limit)]
+
+
+async def test_appended_events_are_read_back_whole_in_capture_order(store: EventStore) -> None:
+    first = [record() for _ in range(3)]
+    second = [record() for _ in range(2)]
+    await append(store, first)
+    await append(store, second)
+    found = await store.find_events(EventQuery(), None, 100)
+    assert [e.event_id for e in found] == [r.event_id for r in first + second]
+    assert [e.body for e in found] == [r.body for r in first + second]
+    assert orjson.loads(found[0].body)["eventID"] == first[0].event_id
+
+
+async def test_record_time_is_set_by_the_store_and_only_grows(store: EventStore) -> None:
+    before, _ = await append(store, [record()])
+    after, _ = await append(store, [record()])
+    assert after.record_time > before.record_time
+    times = [e.record_time for e in await store.find_events(EventQuery(), None, 10)]
+    assert times == [before.record_time, after.record_time]
+
+
+async def test_a_duplicate_under_rollback_stores_nothing(store: EventStore) -> None:
+    existing = record()
+    await append(store, [existing])
+    fresh = record()
+    result, capture = await append(store, [fresh, existing], Behaviour.ROLLBACK)
+    assert result.stored == 0 and result.duplicates == (1,)
+    assert capture.stored_count == 0 and not capture.running
+    assert await ids(store) == [existing.event_id]
+
+
+async def test_a_duplicate_under_proceed_stores_the_rest(store: EventStore) -> None:
+    existing = record()
+    await append(store, [existing])
+    fresh = record()
+    result, _ = await append(store, [existing, fresh], Behaviour.PROCEED)
+    assert result.stored == 1 and result.duplicates == (0,)
+    assert await ids(store) == [existing.event_id, fresh.event_id]
+
+
+async def test_error_declarations_share_the_eventid_but_an_owned_eventid_is_unique(store: EventStore) -> None:
+    original = event(eventID="urn:uuid:5c1f0b0e-2b1a-4b7e-8f77-0d1b2c3d4e5f")
+    await append(store, [prepare(original, namespaces(None), None)])
+    declaration = {
+        **original,
+        "errorDeclaration": {"declarationTime": "2024-06-01T00:00:00Z", "reason": "incorrect_data"},
+    }
+    result, _ = await append(store, [prepare(declaration, namespaces(None), None)])
+    assert result.stored == 1
+    other_event_same_id = prepare({**event(), "eventID": original["eventID"]}, namespaces(None), None)
+    result, _ = await append(store, [other_event_same_id], Behaviour.PROCEED)
+    assert result.duplicates == (0,)
+    found = await ids(store, EventQuery((AnyOf(Field.EVENT_ID, (original["eventID"],)),)))
+    assert found == [original["eventID"], original["eventID"]]
+
+
+async def test_stored_keys_and_used_event_ids(store: EventStore) -> None:
+    kept, declaration_base, other = record(), event(), record()
+    declaration = prepare(
+        {**declaration_base, "errorDeclaration": {"declarationTime": "2024-06-01T00:00:00Z"}},
+        namespaces(None),
+        None,
+    )
+    await append(store, [kept, declaration])
+    assert await store.stored_keys([kept.dedup_key, other.dedup_key, declaration.dedup_key]) == {
+        kept.dedup_key,
+        declaration.dedup_key,
+    }
+    # A declaration does not own the eventID it repeats.
+    assert await store.used_event_ids([kept.event_id, declaration.event_id, other.event_id]) == {
+        kept.event_id
+    }
+
+
+async def test_readers_see_nothing_of_a_capture_until_it_is_settled(store: EventStore) -> None:
+    await append(store, [record()])
+    seen_while_settling: list[str] = []
+    capture = job()
+
+    async def settle(result: AppendResult) -> None:
+        seen_while_settling.extend(await ids(store))
+        capture.running = False
+
+    batch = [record() for _ in range(5)]
+    await store.append(batch, capture, settle)
+    assert len(seen_while_settling) == 1
+    assert len(await ids(store)) == 6
+
+
+async def test_pages_follow_the_cursor_without_gaps_or_repeats_while_capture_goes_on(
+    store: EventStore,
+) -> None:
+    for _ in range(6):
+        await append(store, [record() for _ in range(7)])
+    existing = await ids(store)
+    seen: list[str] = []
+    after: Cursor | None = None
+    while True:
+        page = await store.find_events(EventQuery(), after, 5)
+        seen.extend(e.event_id for e in page)
+        await append(store, [record()])  # capture goes on between pages
+        if len(page) < 5:
+            break
+        after = page[-1].cursor
+    assert seen[: len(existing)] == existing
+    assert len(seen) == len(set(seen))
+
+
+async def test_concurrent_captures_are_each_whole(store: EventStore) -> None:
+    batches = [[record() for _ in range(20)] for _ in range(5)]
+    await asyncio.gather(*(append(store, b) for b in batches))
+    found = await ids(store)
+    assert sorted(found) == sorted(r.event_id for b in batches for r in b)
+    # Each capture's events are contiguous in visibility order.
+    positions = {event_id: i for i, event_id in enumerate(found)}
+    for batch in batches:
+        places = sorted(positions[r.event_id] for r in batch)
+        assert places == list(range(places[0], places[0] + len(batch)))
+
+
+async def test_conditions_on_scalar_fields(store: EventStore) -> None:
+    shipping = record(bizStep="urn:epcglobal:cbv:bizstep:shipping", eventTime="2024-05-01T08:00:00Z")
+    receiving = record(bizStep="receiving", action="ADD", eventTime="2024-05-02T08:00:00Z")
+    custom = record(bizStep="https://example.org/steps/roasting", eventTime="2024-05-03T08:00:00Z")
+    await append(store, [shipping, receiving, custom])
+    web = "https://ref.gs1.org/cbv/BizStep-"
+    assert await ids(store, EventQuery((AnyOf(Field.BIZ_STEP, (web + "shipping",)),))) == [shipping.event_id]
+    assert await ids(
+        store, EventQuery((AnyOf(Field.BIZ_STEP, (web + "receiving", custom.biz_step or "")),))
+    ) == [
+        receiving.event_id,
+        custom.event_id,
+    ]
+    assert await ids(store, EventQuery((AnyOf(Field.ACTION, ("ADD",)),))) == [receiving.event_id]
+    window = InRange(
+        Field.EVENT_TIME, ge=to_micros("2024-05-02T08:00:00Z"), lt=to_micros("2024-05-03T08:00:00Z")
+    )
+    assert await ids(store, EventQuery((window,))) == [receiving.event_id]
+    both = EventQuery((window, AnyOf(Field.ACTION, ("OBSERVE",))))
+    assert await ids(store, both) == []
+
+
+async def test_identifier_matching_on_list_fields(store: EventStore) -> None:
+    one = record(epcList=["urn:epc:id:sgtin:8934567.012345.A1", "urn:epc:id:sgtin:8934567.012345.A2"])
+    other_gtin = record(epcList=["urn:epc:id:sgtin:8934567.099999.A1"])
+    pallet = record(type="AggregationEvent", action="ADD", parentID="urn:epc:id:sscc:8934567.0000000001",
+                    childEPCs=["https://id.gs1.org/01/08934567123457/21/B7"], epcList=None)  # fmt: skip
+    await append(store, [one, other_gtin, pallet])
+
+    def match(field: Field, value: str) -> EventQuery:
+        return EventQuery((MatchesKey(field, tuple(instance_matches(value))),))
+
+    assert await ids(store, match(Field.EPC, "https://id.gs1.org/01/08934567123457/21/A2")) == [one.event_id]
+    assert await ids(store, match(Field.EPC, "urn:epc:idpat:sgtin:8934567.012345.*")) == [
+        one.event_id,
+        pallet.event_id,
+    ]
+    assert await ids(store, match(Field.EPC, "urn:epc:idpat:sgtin:8934567.099999.*")) == [other_gtin.event_id]
+    assert await ids(store, match(Field.EPC, "urn:epc:idpat:sgtin:8934567.*.*")) == [
+        one.event_id,
+        other_gtin.event_id,
+        pallet.event_id,
+    ]
+    assert await ids(store, match(Field.EPC, "urn:epc:id:sgtin:8934567.012345.B7")) == [pallet.event_id]
+    assert await ids(store, match(Field.EPC, "urn:epc:id:sscc:8934567.0000000001")) == []
+    assert await ids(store, match(Field.ANY_EPC, "https://id.gs1.org/00/089345670000000017")) == [
+        pallet.event_id
+    ]
+    # A pattern value is never a regular expression: its characters are literals.
+    assert await ids(store, match(Field.EPC, "https://id.gs1.org/01/.*")) == []
+
+
+async def test_capture_jobs_are_kept_and_listed_newest_first(store: EventStore) -> None:
+    jobs = [job(created_at=t) for t in (30, 10, 20)]
+    for j in jobs:
+        await store.save_job(j)
+    jobs[1].running = False
+    jobs[1].errors.append({"type": "epcisException:ValidationException", "detail": "x"})
+    await store.save_job(jobs[1])
+    assert await store.get_job(jobs[1].capture_id) == jobs[1]
+    assert await store.get_job("no-such-job") is None
+    newest = await store.list_jobs(None, 2)
+    assert [j.created_at for j in newest] == [30, 20]
+    rest = await store.list_jobs(newest[-1].capture_id, 2)
+    assert [j.created_at for j in rest] == [10]
