@@ -37,8 +37,8 @@ def check_event(event: Mapping[str, Any]) -> list[Violation]:
 def _violations(event: Mapping[str, Any]) -> Iterator[Violation]:
     if event.get("type") == "AggregationEvent" and event.get("action") in ("ADD", "DELETE"):
         if "parentID" not in event:
-            yield Violation("", f"parentID is required for an AggregationEvent with action {event['action']}",
-                            "aggregation-parent")  # fmt: skip
+            detail = f"parentID is required for an AggregationEvent with action {event['action']}"
+            yield Violation("", detail, "aggregation-parent")
     for name in _INSTANCE_LISTS:
         for i, epc in enumerate(event.get(name) or ()):
             yield from _identifier(epc, pointer(name, i), instance=True)
@@ -58,7 +58,9 @@ def _identifier(uri: str, where: str, *, instance: bool) -> Iterator[Violation]:
     kind = identifiers.kind(uri)
     key = identifiers.gs1_key(uri)
     if instance and kind in (Kind.CLASS, Kind.PATTERN):
-        yield Violation(where, f"{uri!r} names a class or pattern, not an individual object; "
-                        "use a quantity list for classes", "instance-identifier")  # fmt: skip
+        detail = (
+            f"{uri!r} names a class or pattern, not an individual object; use a quantity list for classes"
+        )
+        yield Violation(where, detail, "instance-identifier")
     elif not instance and key is not None and key.ai in ("01", "8006") and key.kind is Kind.INSTANCE:
         yield Violation(where, f"{uri!r} names an individual object, not a class", "class-identifier")
