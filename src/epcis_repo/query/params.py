@@ -40,6 +40,10 @@ def _uri(value: str) -> str:
     return value.strip()
 
 
+def _instance_matches(value: str) -> tuple[identifiers.KeyMatch, ...]:
+    return tuple(identifiers.instance_matches(value))
+
+
 _LISTS: Mapping[str, _ListParameter] = {
     "eventType": _ListParameter(Field.TYPE, _uri),
     "EQ_action": _ListParameter(Field.ACTION, _action),
@@ -74,7 +78,7 @@ def parse_query(params: Mapping[str, Sequence[str]]) -> EventQuery:
             spec = _LISTS[name]
             conditions.append(AnyOf(spec.field, tuple(_each(name, values, spec.canonical))))
         elif name in _MATCHES:
-            matches = tuple(m for ms in _each(name, values, identifiers.instance_matches) for m in ms)
+            matches = tuple(m for ms in _each(name, values, _instance_matches) for m in ms)
             conditions.append(MatchesKey(_MATCHES[name], matches))
         elif name in _TIMES:
             field, lower = _TIMES[name]
