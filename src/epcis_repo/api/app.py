@@ -27,15 +27,20 @@ log = logging.getLogger(__name__)
 StoreFactory = Callable[[Settings], AbstractAsyncContextManager[EventStore]]
 
 
-class ConfigurationError(Exception):
-    pass
+def describe_store(settings: Settings) -> str:
+    """Which store the settings select and where it is, for the start-up line; ValueError if none."""
+    if not settings.mongodb_uri:
+        raise ValueError("no store configured: set EPCIS_MONGODB_URI to a MongoDB connection string")
+    from pymongo.uri_parser import parse_uri
+
+    hosts = ",".join(f"{host}:{port}" for host, port in parse_uri(settings.mongodb_uri)["nodelist"])
+    return f"MongoDB at {hosts}, database {settings.mongodb_database!r}"
 
 
 @asynccontextmanager
 async def open_configured_store(settings: Settings) -> AsyncIterator[EventStore]:
     """The store the settings select."""
-    if not settings.mongodb_uri:
-        raise ConfigurationError("No store configured: set EPCIS_MONGODB_URI to a MongoDB connection string.")
+    describe_store(settings)
     from pymongo import AsyncMongoClient
 
     from epcis_repo.storage.mongo import MongoEventStore

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property, lru_cache
 from urllib.parse import unquote
 
 DL_ORIGIN = "https://id.gs1.org"
@@ -42,7 +43,7 @@ class Kind(StrEnum):
     OTHER = "other"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Gs1Key:
     """A GS1 identification key as element strings: primary AI and value, plus at most one qualifier."""
 
@@ -50,7 +51,7 @@ class Gs1Key:
     value: str
     qualifier: tuple[str, str] | None = None
 
-    @property
+    @cached_property
     def digital_link(self) -> str:
         link = f"{DL_ORIGIN}/{self.ai}/{_dl_encode(self.value)}"
         if self.qualifier is not None:
@@ -68,7 +69,8 @@ class Gs1Key:
 
 def check_digit(digits: str) -> str:
     """GS1 mod-10 check digit for the digits that precede it (GTIN, GLN, SSCC, GSRN, GSIN ...)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    reversed_digits = digits[::-1]
+    total = 3 * sum(map(int, reversed_digits[::2])) + sum(map(int, reversed_digits[1::2]))
     return str(-total % 10)
 
 
@@ -357,12 +359,19 @@ def parse_digital_link(uri: str) -> Gs1Key | None:
 # --- public API ---------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 16)
+def _parsed(uri: str) -> tuple[Gs1Key | None, str | None]:
+    """The key of an identifier and, for a malformed EPC URN, why; cached because capture, hashing and
+    validation all look at the same identifiers, and documents repeat locations and classes."""
+    try:
+        return parse_epc_urn(uri) or parse_digital_link(uri), None
+    except ValueError as error:
+        return None, str(error)
+
+
 def gs1_key(uri: str) -> Gs1Key | None:
     """The GS1 key an identifier names, in either notation; None for other identifiers and malformed URNs."""
-    try:
-        return parse_epc_urn(uri) or parse_digital_link(uri)
-    except ValueError:
-        return None
+    return _parsed(uri)[0]
 
 
 def to_digital_link(uri: str) -> str | None:
@@ -391,11 +400,7 @@ def kind(uri: str) -> Kind:
 
 def validate_epc_urn(uri: str) -> str | None:
     """A readable reason why an ``urn:epc:`` URN of a known GS1 scheme is malformed, or None."""
-    try:
-        parse_epc_urn(uri)
-    except ValueError as error:
-        return str(error)
-    return None
+    return _parsed(uri)[1]
 
 
 # --- Digital Link -> EPC URN --------------------------------------------------------------------------

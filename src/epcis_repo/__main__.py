@@ -1,0 +1,3 @@
+from epcis_repo.cli import main
+
+main()
