@@ -37,6 +37,7 @@ from typing import Any, Final
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from epcis_repo.epcis import cbv
+from epcis_repo.epcis.context import STANDARD_PREFIXES
 
 EPCIS_NS: Final = "urn:epcglobal:epcis:xsd:2"
 QUERY_NS: Final = "urn:epcglobal:epcis-query:xsd:2"
@@ -58,16 +59,7 @@ _EPCIS_NAMESPACES: Final = frozenset(
 _IGNORED_ATTRIBUTE_NAMESPACES: Final = frozenset({XSI_NS, XML_NS})
 
 # Prefixes the EPCIS context defines; reusing one is only allowed for the same namespace.
-_CONTEXT_PREFIXES: Final = {
-    "epcis": "https://ref.gs1.org/epcis/",
-    "cbv": "https://ref.gs1.org/cbv/",
-    "cbvmda": "urn:epcglobal:cbv:mda:",
-    "gs1": "https://gs1.org/voc/",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "dcterms": "http://purl.org/dc/terms/",
-}
+_CONTEXT_PREFIXES: Final = STANDARD_PREFIXES
 # The other terms of the @protected EPCIS context, which a document may not redefine.
 _CONTEXT_TERMS: Final = frozenset({
     "AggregationEvent", "AssociationEvent", "Collection", "EPCISDocument", "EPCISQueryDocument",
