@@ -10,12 +10,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from rdflib.compare import isomorphic
 
-from epcis_repo.epcis.context import namespaces
+from epcis_repo.epcis.context import STANDARD_CONTEXTS, namespaces
 from epcis_repo.epcis.hashing import event_hash
 from epcis_repo.settings import Settings
 from tests.conftest import EpcisClient, make_client
-from tests.standard import example_id, json_examples, requires_standard, single_event_examples
+from tests.standard import ARTIFACTS, example_id, json_examples, requires_standard, single_event_examples
 
 CONTEXT = [
     "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
@@ -67,6 +68,19 @@ def events_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return body["queryResults"]["resultsBody"]["eventList"] if "queryResults" in body else body["eventList"]
 
 
+def rdf_graph(event: dict[str, Any], context: list[Any]) -> Any:
+    """The event as an RDF graph, its JSON-LD contexts resolved from local copies (never fetched)."""
+    from rdflib import Graph
+
+    standard = json.loads((ARTIFACTS / "epcis-context.jsonld").read_text())["@context"]
+    resolved = [standard if isinstance(c, str) and c in STANDARD_CONTEXTS else c for c in context]
+    return Graph().parse(data=json.dumps({**event, "@context": resolved}), format="json-ld")
+
+
+def as_list(context: Any) -> list[Any]:
+    return context if isinstance(context, list) else [context]
+
+
 # --- the official examples ------------------------------------------------------------------------
 
 
@@ -85,6 +99,12 @@ def test_C_CAP_10_every_official_document_is_captured_and_reads_back_with_the_sa
         assert got["eventTimeZoneOffset"] == sent["eventTimeZoneOffset"]  # C-Q-1
         assert "recordTime" in got
         assert got["eventID"] == sent.get("eventID", event_hash(sent, namespaces(doc["@context"])))
+        # The same meaning as linked data: the two RDF graphs are isomorphic.
+        unset = ("recordTime", "@context") if "eventID" in sent else ("recordTime", "@context", "eventID")
+        read_back = {k: v for k, v in got.items() if k not in unset}
+        sent_graph = rdf_graph({k: v for k, v in sent.items() if k != "recordTime"}, as_list(doc["@context"]))
+        got_graph = rdf_graph(read_back, as_list(doc["@context"])[:1] + got.get("@context", []))
+        assert len(sent_graph) >= 3 and isomorphic(sent_graph, got_graph)
 
 
 @requires_standard
