@@ -1,6 +1,7 @@
 """The stores the contract suite runs on: every backend, with the same assertions.
 
 MongoDB runs on mongomock-motor always, and on a real server when EPCIS_TEST_MONGODB_URI is set.
+SQLite runs on a database file in the test's temporary directory.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from mongomock_motor import AsyncMongoMockClient
 
 from epcis_repo.storage.mongo import MongoEventStore
 from epcis_repo.storage.port import EventStore
+from epcis_repo.storage.sqlite import SqliteEventStore
 
 REAL_MONGODB = os.environ.get("EPCIS_TEST_MONGODB_URI")
 
@@ -28,9 +31,16 @@ REAL_MONGODB = os.environ.get("EPCIS_TEST_MONGODB_URI")
                 not REAL_MONGODB, reason="EPCIS_TEST_MONGODB_URI is not set (no MongoDB server)"
             ),
         ),
+        "sqlite",
     ]
 )
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[EventStore]:
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EventStore]:
+    if request.param == "sqlite":
+        sqlite = SqliteEventStore(tmp_path / "store" / "events.sqlite3")
+        await sqlite.open()
+        yield sqlite
+        await sqlite.close()
+        return
     if request.param == "mongomock":
         database: Any = AsyncMongoMockClient()["epcis_contract"]
         backend = MongoEventStore(database)

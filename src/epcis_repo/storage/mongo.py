@@ -28,6 +28,7 @@ from epcis_repo.storage.port import (
     Settle,
     StorageError,
     StoredEvent,
+    settle_interrupted,
 )
 
 _BATCH = 1000
@@ -90,19 +91,7 @@ class MongoEventStore:
         await self._events.delete_many({"commit": {"$gt": visible}})
         async for doc in self._jobs.find({"running": True}):
             job = _job_from_document(doc)
-            job.running = False
-            job.success = False
-            job.finished_at = now_micros()
-            job.stored_count = 0
-            job.errors.append(
-                {
-                    "type": "epcisException:ImplementationException",
-                    "title": "Capture interrupted",
-                    "status": 500,
-                    "detail": "The repository stopped before this capture was committed; none of its "
-                    "events were stored. Capture the document again.",
-                }
-            )
+            settle_interrupted(job, now_micros())
             await self._jobs.replace_one({"_id": job.capture_id}, _job_document(job))
         last = await self._events.find_one(
             {}, sort=[("recordTime", DESCENDING)], projection={"recordTime": 1}

@@ -89,6 +89,23 @@ class CaptureJob:
 Settle = Callable[[AppendResult], Awaitable[None]]
 
 
+def settle_interrupted(job: CaptureJob, finished_at: int) -> None:
+    """Fail the job of a capture that a crash stopped before it was committed (every store's `open`)."""
+    job.running = False
+    job.success = False
+    job.finished_at = finished_at
+    job.stored_count = 0
+    job.errors.append(
+        {
+            "type": "epcisException:ImplementationException",
+            "title": "Capture interrupted",
+            "status": 500,
+            "detail": "The repository stopped before this capture was committed; none of its "
+            "events were stored. Capture the document again.",
+        }
+    )
+
+
 class EventStore(Protocol):
     async def open(self) -> None:
         """Create what the store needs (indexes, tables) and finish or undo interrupted captures."""
