@@ -17,6 +17,7 @@ from pathlib import Path
 
 import orjson
 
+from epcis_repo.query.model import Field
 from epcis_repo.storage.port import AppendResult, Behaviour, CaptureJob, EventRecord
 from epcis_repo.storage.sqlite import SqliteEventStore
 
@@ -49,8 +50,7 @@ def records(capture: int, count: int) -> list[EventRecord]:
                 body=orjson.dumps(body),
                 action="OBSERVE",
                 biz_step="https://ref.gs1.org/cbv/BizStep-shipping",
-                epcs=epcs,
-                any_epcs=epcs,
+                keys={Field.EPC: epcs, Field.ANY_EPC: epcs},
             )
         )
     return made

@@ -243,3 +243,40 @@ async def test_capture_jobs_are_kept_and_listed_newest_first(store: EventStore) 
     assert [j.created_at for j in newest] == [30, 20]
     rest = await store.list_jobs(newest[-1].capture_id, 2)
     assert [j.created_at for j in rest] == [10]
+
+
+async def test_every_identifier_role_is_kept_and_matched_on_its_own(store: EventStore) -> None:
+    lot = "urn:epc:class:lgtin:8934567.012345.LOT-9"
+    made = record(
+        type="TransformationEvent",
+        action=None,
+        epcList=None,
+        inputEPCList=["urn:epc:id:sgtin:8934567.012345.IN"],
+        outputQuantityList=[{"epcClass": lot, "quantity": 10.0, "uom": "KGM"}],
+    )
+    packed = record(
+        type="AggregationEvent",
+        action="ADD",
+        epcList=None,
+        parentID="urn:epc:id:sscc:8934567.0000000001",
+        childQuantityList=[{"epcClass": "https://id.gs1.org/01/08934567123457/10/LOT-9", "quantity": 2}],
+    )
+    await append(store, [made, packed])
+
+    async def found(field: Field, value: str) -> list[str]:
+        query = EventQuery((MatchesKey(field, tuple(instance_matches(value))),))
+        names = {made.event_id: "made", packed.event_id: "packed"}
+        return [names[e] for e in await ids(store, query)]
+
+    assert await found(Field.INPUT_EPC, "https://id.gs1.org/01/08934567123457/21/IN") == ["made"]
+    assert await found(Field.OUTPUT_EPC, "https://id.gs1.org/01/08934567123457/21/IN") == []
+    assert await found(Field.PARENT_ID, "https://id.gs1.org/00/089345670000000017") == ["packed"]
+    assert await found(Field.EPC, "https://id.gs1.org/00/089345670000000017") == []
+    assert await found(Field.ANY_EPC, "urn:epc:id:sgtin:8934567.012345.IN") == ["made"]
+    assert await found(Field.OUTPUT_EPC_CLASS, lot) == ["made"]
+    assert await found(Field.EPC_CLASS, lot) == ["packed"]
+    assert await found(Field.INPUT_EPC_CLASS, lot) == []
+    assert await found(Field.ANY_EPC_CLASS, "https://id.gs1.org/01/08934567123457/10/LOT-9") == [
+        "made",
+        "packed",
+    ]

@@ -11,6 +11,7 @@ import orjson
 from epcis_repo.epcis import cbv, identifiers, timestamps
 from epcis_repo.epcis.context import STANDARD_CONTEXTS
 from epcis_repo.epcis.hashing import event_hash
+from epcis_repo.query.model import Field
 from epcis_repo.storage.port import EventRecord
 
 
@@ -35,8 +36,18 @@ def prepare(event: Mapping[str, Any], prefixes: Mapping[str, str], document_cont
     if context is not None:
         body["@context"] = context
 
-    epcs = _keys(event.get("epcList"), event.get("childEPCs"))
-    parent = event.get("parentID")
+    parent = [event["parentID"]] if "parentID" in event else None
+    keys = {
+        Field.EPC: _keys(event.get("epcList"), event.get("childEPCs")),
+        Field.PARENT_ID: _keys(parent),
+        Field.INPUT_EPC: _keys(event.get("inputEPCList")),
+        Field.OUTPUT_EPC: _keys(event.get("outputEPCList")),
+        Field.EPC_CLASS: _classes(event.get("quantityList"), event.get("childQuantityList")),
+        Field.INPUT_EPC_CLASS: _classes(event.get("inputQuantityList")),
+        Field.OUTPUT_EPC_CLASS: _classes(event.get("outputQuantityList")),
+    }
+    keys[Field.ANY_EPC] = _union(keys, Field.EPC, Field.PARENT_ID, Field.INPUT_EPC, Field.OUTPUT_EPC)
+    keys[Field.ANY_EPC_CLASS] = _union(keys, Field.EPC_CLASS, Field.INPUT_EPC_CLASS, Field.OUTPUT_EPC_CLASS)
     return EventRecord(
         event_id=event_id,
         event_hash=digest,
@@ -50,15 +61,20 @@ def prepare(event: Mapping[str, Any], prefixes: Mapping[str, str], document_cont
         disposition=cbv.DISPOSITION.canonical(event["disposition"]) if "disposition" in event else None,
         read_point=_location(event.get("readPoint")),
         biz_location=_location(event.get("bizLocation")),
-        epcs=epcs,
-        any_epcs=_keys(
-            epcs, [parent] if parent else None, event.get("inputEPCList"), event.get("outputEPCList")
-        ),
+        keys={f: k for f, k in keys.items() if k},
     )
 
 
 def _keys(*lists: Iterable[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(identifiers.canonical_key(uri) for uris in lists if uris for uri in uris))
+
+
+def _union(keys: Mapping[Field, tuple[str, ...]], *fields: Field) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(key for f in fields for key in keys[f]))
+
+
+def _classes(*lists: Iterable[Mapping[str, Any]] | None) -> tuple[str, ...]:
+    return _keys(*([element["epcClass"] for element in elements] for elements in lists if elements))
 
 
 def _location(value: Any) -> str | None:

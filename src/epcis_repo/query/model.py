@@ -24,8 +24,30 @@ class Field(StrEnum):
     READ_POINT = "readPoint"  # canonical identifier key
     BIZ_LOCATION = "bizLocation"
     EVENT_ID = "eventID"
+    # Identifier roles: list fields of canonical keys.
     EPC = "epc"  # epcList and childEPCs
-    ANY_EPC = "anyEPC"  # epcList, childEPCs, parentID, inputEPCList, outputEPCList
+    PARENT_ID = "parentID"
+    INPUT_EPC = "inputEPC"
+    OUTPUT_EPC = "outputEPC"
+    ANY_EPC = "anyEPC"  # all of the above
+    EPC_CLASS = "epcClass"  # quantityList and childQuantityList
+    INPUT_EPC_CLASS = "inputEPCClass"
+    OUTPUT_EPC_CLASS = "outputEPCClass"
+    ANY_EPC_CLASS = "anyEPCClass"  # all quantity lists
+
+
+# The fields that hold a list of identifier keys per event (the others hold one value).
+KEY_FIELDS: tuple[Field, ...] = (
+    Field.EPC,
+    Field.PARENT_ID,
+    Field.INPUT_EPC,
+    Field.OUTPUT_EPC,
+    Field.ANY_EPC,
+    Field.EPC_CLASS,
+    Field.INPUT_EPC_CLASS,
+    Field.OUTPUT_EPC_CLASS,
+    Field.ANY_EPC_CLASS,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from epcis_repo.epcis.timestamps import now_micros
-from epcis_repo.query.model import AnyOf, Condition, Cursor, EventQuery, Field, InRange
+from epcis_repo.query.model import KEY_FIELDS, AnyOf, Condition, Cursor, EventQuery, Field, InRange
 from epcis_repo.storage.port import (
     AppendResult,
     Behaviour,
@@ -52,8 +52,7 @@ _EVENT_INDEXES = [
             Field.DISPOSITION,
             Field.READ_POINT,
             Field.BIZ_LOCATION,
-            Field.EPC,
-            Field.ANY_EPC,
+            *KEY_FIELDS,
         )
     ),  # fmt: skip
 ]
@@ -265,8 +264,7 @@ def _event_document(
         Field.TYPE.value: record.event_type,
         Field.EVENT_TIME.value: record.event_time,
         Field.RECORD_TIME.value: record_time,
-        Field.EPC.value: list(record.epcs),
-        Field.ANY_EPC.value: list(record.any_epcs),
+        **{field.value: list(record.keys.get(field, ())) for field in KEY_FIELDS},
         "body": record.body,
     }
     if not record.is_declaration:

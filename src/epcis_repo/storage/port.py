@@ -15,12 +15,12 @@ Every backend keeps the same promises, checked by one contract suite (tests/stor
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from epcis_repo.query.model import Cursor, EventQuery
+from epcis_repo.query.model import Cursor, EventQuery, Field
 
 
 class StorageError(Exception):
@@ -43,8 +43,7 @@ class EventRecord:
     disposition: str | None = None
     read_point: str | None = None
     biz_location: str | None = None
-    epcs: tuple[str, ...] = ()
-    any_epcs: tuple[str, ...] = ()
+    keys: Mapping[Field, tuple[str, ...]] = field(default_factory=dict)  # canonical keys per identifier role
 
 
 @dataclass(frozen=True, slots=True)

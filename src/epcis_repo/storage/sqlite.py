@@ -332,7 +332,7 @@ class SqliteEventStore:
                         (field.value, key, base + i)
                         for i, r in enumerate(records)
                         if i not in skipped
-                        for field, keys in ((Field.EPC, r.epcs), (Field.ANY_EPC, r.any_epcs))
+                        for field, keys in r.keys.items()
                         for key in keys
                     ),
                 )
