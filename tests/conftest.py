@@ -1,30 +1,37 @@
-"""Fixtures shared by the whole suite: stores, the application, and a client that waits for captures."""
+"""Fixtures shared by the whole suite: the application on each store, and a client that waits for captures."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from mongomock_motor import AsyncMongoMockClient
 
-from epcis_repo.api.app import create_app
+from epcis_repo.api.app import StoreFactory, create_app
 from epcis_repo.settings import Settings
 from epcis_repo.storage.mongo import MongoEventStore
 from epcis_repo.storage.port import EventStore
+from epcis_repo.storage.sqlite import SqliteEventStore
+
+# The API is tested on the embedded default and on MongoDB (its in-memory double).
+BACKENDS = ("sqlite", "mongomock")
 
 
-def mongomock_factory() -> Any:
-    """A store factory over a fresh in-memory MongoDB double (one per application)."""
+def store_factory(backend: str, folder: Path) -> StoreFactory:
+    """Opens the same store every time the application starts (a restart keeps the data)."""
     database = AsyncMongoMockClient()["epcis"]
 
     @asynccontextmanager
     async def factory(_: Settings) -> AsyncIterator[EventStore]:
-        yield MongoEventStore(database)
+        if backend == "sqlite":
+            yield SqliteEventStore(folder / "epcis.sqlite3")
+        else:
+            yield MongoEventStore(database)
 
     return factory
 
@@ -48,14 +55,17 @@ class EpcisClient(TestClient):
         return self.wait_for_job(response.headers["Location"])
 
 
-def make_client(settings: Settings | None = None) -> EpcisClient:
-    return EpcisClient(create_app(settings or Settings(), store_factory=mongomock_factory()))
+def make_client(backend: str, folder: Path, settings: Settings | None = None) -> EpcisClient:
+    return EpcisClient(create_app(settings or Settings(), store_factory=store_factory(backend, folder)))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
 
 
 @pytest.fixture
-def client() -> Iterator[EpcisClient]:
-    with make_client() as test_client:
+def client(backend: str, tmp_path: Path) -> Iterator[EpcisClient]:
+    with make_client(backend, tmp_path) as test_client:
         yield test_client
-
-
-__all__ = ["EpcisClient", "httpx2", "make_client", "mongomock_factory"]

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+
+import pytest
 
 from epcis_repo.settings import Settings
 
@@ -49,3 +56,92 @@ def test_run_py_without_a_command_explains_itself() -> None:
     done = subprocess.run([sys.executable, str(ROOT / "run.py")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "python3 run.py serve" in done.stderr and "python3 run.py test" in done.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_up(port: int, server: subprocess.Popen[str], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"the server stopped: {server.communicate()[0]}")
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/capture", method="OPTIONS")
+            with urllib.request.urlopen(request, timeout=2) as response:
+                if response.status == 204:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not come up")
+
+
+def shell(script: str, cwd: Path) -> str:
+    done = subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(
+    shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl and bash"
+)
+def test_the_serve_command_and_the_curl_examples_work(tmp_path: Path) -> None:
+    port = free_port()
+    command = commands(section("Quickstart"))[0].split()  # python3 run.py serve
+    server = subprocess.Popen(
+        [sys.executable, *command[1:], "--port", str(port), "--data-dir", str(tmp_path / "data")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "EPCIS_MONGODB_URI": ""},
+    )
+    try:
+        wait_until_up(port, server)
+        blocks = [
+            b.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+            for b in re.findall(r"```sh\n(.*?)```", section("Using it"), re.S)
+        ]
+        capture, job, single, queries = blocks
+        answer = shell(capture, tmp_path)
+        assert answer.startswith("HTTP/1.1 202")
+        location = re.search(r"^location: (\S+)", answer, re.M | re.I)
+        assert location is not None
+        capture_id = location.group(1).rsplit("/", 1)[1]
+        for _ in range(100):
+            state = json.loads(shell(job.replace("<captureID>", capture_id), tmp_path))
+            if not state["running"]:
+                break
+            time.sleep(0.1)
+        assert state["success"], state
+        event = {
+            "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+            "type": "ObjectEvent",
+            "eventID": "urn:uuid:6d3b05b0-2a8f-4c3d-9a39-b5b7f8f1ad41",
+            "eventTime": "2026-12-02T09:00:00+07:00",
+            "eventTimeZoneOffset": "+07:00",
+            "action": "OBSERVE",
+            "bizStep": "receiving",
+            "epcList": ["urn:epc:id:sgtin:8934567.012345.1001"],
+        }
+        (tmp_path / "event.json").write_text(json.dumps(event))
+        assert shell(single, tmp_path).startswith("HTTP/1.1 201")
+        by_epc, by_step, by_id = (json.loads(shell(q, tmp_path)) for q in queries.strip().splitlines())
+        assert [e["bizStep"] for e in by_epc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]] == [
+            "shipping",
+            "receiving",
+        ]
+        assert len(by_step["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 2
+        assert (
+            by_id["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0]["eventID"] == event["eventID"]
+        )
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    # A clean shutdown: uvicorn exits 0, or re-raises the SIGTERM it handled.
+    assert server.returncode in (0, -15) and "Application shutdown complete" in output, output
+    assert f"with SQLite at {(tmp_path / 'data' / 'epcis.sqlite3').resolve()}" in output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -9,6 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EPCIS_", frozen=True)
 
+    data_dir: Path = Field(
+        default=Path("epcis-data"),
+        description="Folder of the embedded SQLite store (when no MongoDB URI is set).",
+    )
     mongodb_uri: str | None = Field(
         default=None, description="MongoDB connection string; selects the MongoDB store."
     )

@@ -87,10 +87,10 @@ def as_list(context: Any) -> list[Any]:
 @requires_standard
 @pytest.mark.parametrize("path", json_examples(), ids=example_id)
 def test_C_CAP_10_every_official_document_is_captured_and_reads_back_with_the_same_meaning(
-    path: Path,
+    path: Path, backend: str, tmp_path: Path
 ) -> None:
     doc = json.loads(path.read_text())
-    with make_client() as client:
+    with make_client(backend, tmp_path) as client:
         job = client.capture(doc)
         assert job["success"] and job["errors"] == [], job
         returned = all_events(client)
@@ -109,9 +109,9 @@ def test_C_CAP_10_every_official_document_is_captured_and_reads_back_with_the_sa
 
 @requires_standard
 @pytest.mark.parametrize("path", single_event_examples(), ids=example_id)
-def test_C_CAP_10_every_single_event_example_is_stored_once(path: Path) -> None:
+def test_C_CAP_10_every_single_event_example_is_stored_once(path: Path, backend: str, tmp_path: Path) -> None:
     event = json.loads(path.read_text())
-    with make_client() as client:
+    with make_client(backend, tmp_path) as client:
         created = client.post("/events", json=event)
         assert created.status_code == 201, created.text
         assert created.json()["eventID"] == event.get(
@@ -129,11 +129,11 @@ def test_C_CAP_10_every_single_event_example_is_stored_once(path: Path) -> None:
 
 
 @requires_standard
-def test_C_CAP_8_a_query_document_is_captured() -> None:
+def test_C_CAP_8_a_query_document_is_captured(backend: str, tmp_path: Path) -> None:
     (path,) = [p for p in json_examples() if p.name == "EPCISQueryDocument.jsonld"]
     doc = json.loads(path.read_text())
     assert doc["type"] == "EPCISQueryDocument"
-    with make_client() as client:
+    with make_client(backend, tmp_path) as client:
         assert client.capture(doc)["success"]
         assert len(all_events(client)) == len(events_of(doc))
 
@@ -305,8 +305,8 @@ def test_extensions_come_back_exactly_as_sent(client: EpcisClient) -> None:
 
 
 @pytest.fixture
-def small_limits() -> EpcisClient:
-    return make_client(Settings(capture_limit_events=3, capture_limit_bytes=4096))
+def small_limits(backend: str, tmp_path: Path) -> EpcisClient:
+    return make_client(backend, tmp_path, Settings(capture_limit_events=3, capture_limit_bytes=4096))
 
 
 def test_C_CAP_4_too_many_events_is_413_with_the_limit_headers(small_limits: EpcisClient) -> None:
@@ -544,8 +544,8 @@ def test_a_request_in_another_epcis_version_is_406(client: EpcisClient) -> None:
     assert client.get("/events", headers={"GS1-EPCIS-Max": "2.0", "GS1-CBV-Min": "1.2"}).status_code == 200
 
 
-def test_the_capture_job_survives_the_request_and_is_durable() -> None:
-    factory_client = make_client()
+def test_the_capture_job_survives_the_request_and_is_durable(backend: str, tmp_path: Path) -> None:
+    factory_client = make_client(backend, tmp_path)
     with factory_client as client:
         location = client.post("/capture", json=document(object_event(1))).headers["Location"]
         client.wait_for_job(location)

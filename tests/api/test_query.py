@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
 from tests.api.test_capture import all_events, document
-from tests.conftest import EpcisClient, make_client
+from tests.conftest import BACKENDS, EpcisClient, make_client
 
 PALLET_URN = "urn:epc:id:sscc:8934567.1000000017"
 PALLET_DL = "https://id.gs1.org/00/189345670000000175"
@@ -67,9 +68,9 @@ EVENTS: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[EpcisClient]:
-    with make_client() as test_client:
+@pytest.fixture(scope="module", params=BACKENDS)
+def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EpcisClient]:
+    with make_client(request.param, tmp_path_factory.mktemp("store")) as test_client:
         job = test_client.capture(document(*EVENTS))
         assert job["success"], job
         yield test_client
@@ -232,10 +233,10 @@ def test_a_token_carries_its_query_and_refuses_a_different_one(client: EpcisClie
     assert other.status_code == 400 and other.json()["parameter"] == "nextPageToken"
 
 
-def test_paging_returns_every_existing_event_once_while_capture_goes_on() -> None:
+def test_paging_returns_every_existing_event_once_while_capture_goes_on(backend: str, tmp_path: Path) -> None:
     from tests.api.test_capture import object_event
 
-    with make_client() as client:
+    with make_client(backend, tmp_path) as client:
         assert client.capture(document(*(object_event(n) for n in range(25))))["success"]
         existing = [e["eventID"] for e in all_events(client)]
         seen: list[str] = []
@@ -261,10 +262,10 @@ def test_one_event_by_its_url_encoded_id(client: EpcisClient) -> None:
     assert event["parentID"] == PALLET_DL
 
 
-def test_one_event_by_its_hash_id() -> None:
+def test_one_event_by_its_hash_id(backend: str, tmp_path: Path) -> None:
     from tests.api.test_capture import object_event
 
-    with make_client() as client:
+    with make_client(backend, tmp_path) as client:
         client.capture(document(object_event(1)))
         (event,) = all_events(client)
         assert event["eventID"].startswith("ni:///sha-256;")

@@ -17,9 +17,12 @@ from epcis_repo.api.bodies import BodyLimits
 from epcis_repo.api.deps import Repository
 from epcis_repo.api.headers import gs1_headers
 from epcis_repo.capture.schema import SchemaValidator
-from epcis_repo.capture.service import CaptureService
+from epcis_repo.capture.service import ALREADY_EXISTS, CaptureService
+from epcis_repo.capture.validation import check_document
+from epcis_repo.demo import demo_document
 from epcis_repo.settings import Settings
-from epcis_repo.storage.port import EventStore
+from epcis_repo.storage.configured import open_configured_store
+from epcis_repo.storage.port import Behaviour, EventStore
 
 log = logging.getLogger(__name__)
 
@@ -27,34 +30,13 @@ log = logging.getLogger(__name__)
 StoreFactory = Callable[[Settings], AbstractAsyncContextManager[EventStore]]
 
 
-def describe_store(settings: Settings) -> str:
-    """Which store the settings select and where it is, for the start-up line; ValueError if none."""
-    if not settings.mongodb_uri:
-        raise ValueError("no store configured: set EPCIS_MONGODB_URI to a MongoDB connection string")
-    from pymongo.uri_parser import parse_uri
-
-    hosts = ",".join(f"{host}:{port}" for host, port in parse_uri(settings.mongodb_uri)["nodelist"])
-    return f"MongoDB at {hosts}, database {settings.mongodb_database!r}"
-
-
-@asynccontextmanager
-async def open_configured_store(settings: Settings) -> AsyncIterator[EventStore]:
-    """The store the settings select."""
-    describe_store(settings)
-    from pymongo import AsyncMongoClient
-
-    from epcis_repo.storage.mongo import MongoEventStore
-
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri)
-    try:
-        yield MongoEventStore(client[settings.mongodb_database])
-    finally:
-        await client.close()
-
-
 def create_app(
-    settings: Settings | None = None, store_factory: StoreFactory = open_configured_store
+    settings: Settings | None = None,
+    store_factory: StoreFactory = open_configured_store,
+    *,
+    demo: bool = False,
 ) -> FastAPI:
+    """The application; `demo` loads the demonstration chain (epcis_repo.demo) at start-up."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -69,6 +51,8 @@ def create_app(
                 schema=SchemaValidator.load(),
                 limits=BodyLimits(settings.capture_limit_bytes, settings.capture_limit_events),
             )
+            if demo:
+                await _load_demo(app.state.repository)
             try:
                 yield
             finally:
@@ -87,6 +71,17 @@ def create_app(
     app.include_router(events.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+async def _load_demo(repository: Repository) -> None:
+    submission = check_document(demo_document(), repository.schema)
+    job = await repository.capture.capture(submission, Behaviour.ROLLBACK)
+    if job.success:
+        log.info("demo chain loaded: %d events", job.stored_count)
+    elif all(error["type"] == ALREADY_EXISTS for error in job.errors):
+        log.info("demo chain already loaded")
+    else:
+        raise RuntimeError(f"the demo chain could not be loaded: {job.errors}")
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

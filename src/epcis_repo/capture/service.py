@@ -43,6 +43,19 @@ class CaptureService:
 
     async def submit(self, submission: Submission, behaviour: Behaviour) -> CaptureJob:
         """Record a durable job for the submission and capture it in the background."""
+        job = await self._new_job(submission, behaviour)
+        task = asyncio.create_task(self._run(job, submission), name=f"capture {job.capture_id}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return job
+
+    async def capture(self, submission: Submission, behaviour: Behaviour) -> CaptureJob:
+        """Capture the submission and return its finished job."""
+        job = await self._new_job(submission, behaviour)
+        await self._run(job, submission)
+        return job
+
+    async def _new_job(self, submission: Submission, behaviour: Behaviour) -> CaptureJob:
         job = CaptureJob(
             capture_id=str(uuid.uuid4()),
             created_at=now_micros(),
@@ -52,9 +65,6 @@ class CaptureService:
         for index, violations in sorted(submission.invalid.items()):
             _add_error(job, _invalid_event(submission.event_pointer(index), index, violations))
         await self._store.save_job(job)
-        task = asyncio.create_task(self._run(job, submission), name=f"capture {job.capture_id}")
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
         return job
 
     async def drain(self, timeout: float) -> None:
