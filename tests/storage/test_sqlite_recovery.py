@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -79,7 +80,9 @@ async def test_a_crash_in_the_middle_of_an_append_leaves_nothing_and_its_job_fai
 
         with pytest.raises(Crash):
             await crashing.append(records, capture, dies)
-        # The crashed store is abandoned, not closed: the restarted one opens beside it.
+        # The crashed store is abandoned, not closed: the restarted one opens beside it, once the lock
+        # that only one process may hold is dropped, as the OS drops it when a process dies.
+        crashing._process_lock.release()
         restarted = SqliteEventStore(database)
         await restarted.open()
         try:
@@ -231,6 +234,104 @@ async def test_a_database_from_a_newer_version_is_refused(database: Path) -> Non
     newer = SqliteEventStore(database)
     with pytest.raises(StorageError, match="schema version 999"):
         await newer.open()
+    # Not "in use" the second time: the failed open gave its lock back.
+    with pytest.raises(StorageError, match="schema version 999"):
+        await SqliteEventStore(database).open()
+
+
+# --- one process per database ----------------------------------------------------------------------------
+
+
+def lock_file(database: Path) -> Path:
+    return database.with_name(database.name + ".lock")
+
+
+async def test_a_second_store_on_the_same_database_is_refused_until_the_first_closes(database: Path) -> None:
+    async def settle(result: AppendResult) -> None:
+        return None
+
+    in_use = f"another epcis-repo process is using {re.escape(str(database))}"
+    first = SqliteEventStore(database)
+    await first.open()
+    second = SqliteEventStore(database)
+    try:
+        kept = record()
+        await first.append([kept], job(), settle)
+        with pytest.raises(StorageError, match=in_use):
+            await second.open()
+        assert lock_file(database).exists()
+        with pytest.raises(StorageError, match="not open"):
+            await second.find_events(EventQuery(), None, 10)
+        await second.close()  # a refused store has nothing to give back, and takes nothing from the first
+        with pytest.raises(StorageError, match=in_use):
+            await SqliteEventStore(database).open()
+        await first.append([record()], job(), settle)
+        assert len(await all_ids(first)) == 2
+    finally:
+        await first.close()
+    await second.open()
+    try:
+        assert (await all_ids(second))[0] == kept.event_id
+        with pytest.raises(StorageError, match=in_use):
+            await SqliteEventStore(database).open()
+    finally:
+        await second.close()
+
+
+def start_holder(database: Path) -> subprocess.Popen[str]:
+    """Run the crash writer with two small captures until it sits in the second one's settle, the
+    database open (and the second capture's transaction too)."""
+    script = Path(__file__).with_name("sqlite_crash_writer.py")
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(database), "3", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.strip() == "settling 1":
+            return process
+    process.wait(timeout=10)
+    errors = process.stderr.read() if process.stderr else ""
+    raise AssertionError(f"the writer ended before it held the database: {errors}")
+
+
+async def test_a_store_held_by_another_process_is_refused_until_that_process_is_killed(
+    database: Path,
+) -> None:
+    store = SqliteEventStore(database)
+    process = await asyncio.to_thread(start_holder, database)
+    try:
+        with pytest.raises(
+            StorageError, match=f"another epcis-repo process is using {re.escape(str(database))}"
+        ):
+            await store.open()
+        # Refused before touching the database: the holder's running job is still running.
+        conn = sqlite3.connect(database)
+        try:
+            running = conn.execute("SELECT capture_id FROM capture_jobs WHERE running = 1").fetchall()
+        finally:
+            conn.close()
+        assert running == [("capture-1",)]
+        os.kill(process.pid, signal.SIGKILL)
+        await asyncio.to_thread(process.wait, 10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+    assert process.returncode == -signal.SIGKILL
+    # The OS dropped the dead process's lock: this one opens and recovers.
+    await store.open()
+    try:
+        assert await all_ids(store) == [writer.event_id(0, i) for i in range(3)]
+        failed = await store.get_job("capture-1")
+        assert failed is not None and not failed.running and not failed.success
+    finally:
+        await store.close()
 
 
 # --- kill -9 ------------------------------------------------------------------------------------------

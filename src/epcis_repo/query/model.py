@@ -50,12 +50,20 @@ KEY_FIELDS: tuple[Field, ...] = (
 )
 
 
+# The fields that hold a number (microseconds since the epoch); every other field holds text.
+NUMERIC_FIELDS = frozenset({Field.EVENT_TIME, Field.RECORD_TIME})
+
+
 @dataclass(frozen=True, slots=True)
 class AnyOf:
     """The field (or, for a list field, one of its values) equals one of `values`."""
 
     field: Field
     values: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if self.field in NUMERIC_FIELDS:
+            raise ValueError(f"{self.field} holds numbers; compare it with InRange")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +74,10 @@ class InRange:
     ge: int | None = None
     lt: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.field not in NUMERIC_FIELDS:
+            raise ValueError(f"{self.field} holds text; compare it with AnyOf or MatchesKey")
+
 
 @dataclass(frozen=True, slots=True)
 class MatchesKey:
@@ -73,6 +85,10 @@ class MatchesKey:
 
     field: Field
     matches: tuple[KeyMatch, ...]
+
+    def __post_init__(self) -> None:
+        if self.field in NUMERIC_FIELDS:
+            raise ValueError(f"{self.field} holds numbers; compare it with InRange")
 
 
 Condition = AnyOf | InRange | MatchesKey

@@ -11,6 +11,11 @@ order, and since SQLite ends every index with the rowid, an equality index lists
 visibility order: such a page is an index range read up to `limit`, and a cursor becomes a lower
 bound on `id`. Ranges and key patterns list theirs by value; `_page_ids` chooses how to read those.
 
+One process per database: SQLite would let a second process in, and its `open` would fail the
+capture jobs the first one is running. So `open` takes an exclusive lock on ``<database>.lock``
+beside the database, without waiting, and `close` gives it back; the OS drops it when the process
+ends, however it ends, so a crash leaves nothing to clean up.
+
 Threads: the event loop never waits on SQLite. One writer thread owns the only write connection and
 runs every write in submission order; appends and job saves are serialized by an asyncio lock, held
 across `settle` while the capture's transaction stays open. Reads run on a small pool of threads,
@@ -22,9 +27,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import os
 import queue
 import re
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -137,6 +144,7 @@ _SAVE_JOB = """
 class SqliteEventStore:
     def __init__(self, path: Path, *, readers: int = 4) -> None:
         self._path = path
+        self._process_lock = _ProcessLock(path.with_name(path.name + ".lock"), path)
         self._reader_count = readers
         self._writer_pool: ThreadPoolExecutor | None = None
         self._reader_pool: ThreadPoolExecutor | None = None
@@ -153,6 +161,7 @@ class SqliteEventStore:
     async def open(self) -> None:
         if self._writer_pool is not None:
             return
+        self._process_lock.acquire()  # never waits: refused at once if another store holds it
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="epcis-sqlite-writer")
         self._reader_pool = ThreadPoolExecutor(self._reader_count, thread_name_prefix="epcis-sqlite-reader")
         try:
@@ -175,6 +184,8 @@ class SqliteEventStore:
                 raise StorageError(f"SQLite could not close {self._path}: {error}") from error
             finally:
                 await asyncio.to_thread(writer.shutdown)
+                # Last: another process may open the database once every connection of this one is closed.
+                self._process_lock.release()
 
     def _open_writer(self) -> int:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -406,6 +417,83 @@ class SqliteEventStore:
             return [_job_from_json(job) for (job,) in rows]
 
         return await self._read(page)
+
+
+# --- one process per database ---------------------------------------------------------------------------
+
+
+class _ProcessLock:
+    """An exclusive OS lock on a file beside the database, held from `acquire` to `release`.
+
+    Non-blocking: a second holder is refused at once. The lock belongs to this open file, so a second
+    store in the same process is refused too, and the OS drops it when the process ends.
+    """
+
+    def __init__(self, path: Path, database: Path) -> None:
+        self._path = path
+        self._database = database
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if self._fd is not None:
+            return
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise StorageError(f"Cannot create the lock file {self._path}: {error}") from error
+        try:
+            locked = _try_lock(fd)
+        except OSError as error:
+            os.close(fd)
+            raise StorageError(f"Cannot lock {self._path}: {error}") from error
+        if not locked:
+            os.close(fd)
+            raise StorageError(
+                f"another epcis-repo process is using {self._database} (it holds {self._path}); "
+                "stop that process first, or give this one a data directory of its own"
+            )
+        self._fd = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                _unlock(fd)
+            finally:
+                os.close(fd)
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        """Lock the file's first byte (a lock may lie beyond the end of the file); False if held."""
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except PermissionError:  # EACCES: another handle holds it
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        # flock, not fcntl/lockf: its lock belongs to the open file, not the process, so it also keeps
+        # out a second store in this process, and closing some other descriptor of the file keeps it.
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 # --- schema and recovery --------------------------------------------------------------------------------
