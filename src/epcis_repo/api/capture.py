@@ -19,9 +19,8 @@ from epcis_repo.api.problems import Problem, not_found, validation_problem
 from epcis_repo.capture.validation import InvalidDocument, check_document, check_event
 from epcis_repo.epcis.models import EPCISDocument, EPCISQueryDocument, ObjectEvent
 from epcis_repo.epcis.timestamps import from_micros
-from epcis_repo.query.model import Cursor
-from epcis_repo.query.tokens import InvalidToken, PageToken
-from epcis_repo.storage.port import Behaviour, CaptureJob, StoredEvent
+from epcis_repo.query.tokens import AfterToken, InvalidToken
+from epcis_repo.storage.port import Behaviour, CaptureJob
 
 router = APIRouter(tags=["Capture"])
 
@@ -115,26 +114,15 @@ async def list_capture_jobs(
     after = None
     if next_page_token is not None:
         try:
-            after = _job_token_decode(next_page_token)
+            after = AfterToken.decode(next_page_token, "capture jobs").after
         except InvalidToken as error:
             raise Problem(400, "ValidationException", "Invalid page token", str(error)) from None
     jobs = await repository.store.list_jobs(after, limit + 1)
     headers = {}
     if len(jobs) > limit:
         jobs = jobs[:limit]
-        headers["Link"] = next_link(request, limit, _job_token(jobs[-1].capture_id))
+        headers["Link"] = next_link(request, limit, AfterToken("capture jobs", jobs[-1].capture_id).encode())
     return Response(orjson.dumps([job_json(j) for j in jobs]), media_type="application/json", headers=headers)
-
-
-def _job_token(capture_id: str) -> str:
-    return PageToken({"captureID": [capture_id]}, Cursor(0, 0)).encode()
-
-
-def _job_token_decode(token: str) -> str:
-    ids = PageToken.decode(token).params.get("captureID")
-    if not ids or len(ids) != 1:
-        raise InvalidToken("nextPageToken is not a token for capture jobs")
-    return ids[0]
 
 
 @router.get("/capture/{captureID}", name="read_capture_job", summary="The state of one capture job")
@@ -200,13 +188,13 @@ async def capture_event(request: Request, repository: RepositoryDep) -> Response
     record = outcome.record
     if outcome.conflict is not None:
         detail = f"Not stored: {outcome.conflict}."
-        raise Problem(409, "ResourceAlreadyExistsException", "Event already exists", detail,
-                      eventID=record.event_id, eventHash=record.event_hash)  # fmt: skip
+        raise Problem(
+            409, "ResourceAlreadyExistsException", "Event already exists", detail,
+            eventID=record.event_id, eventHash=record.event_hash,
+        )  # fmt: skip
     location = str(request.url_for("read_event", eventID=quote(record.event_id, safe="")))
-    stored = StoredEvent(record.event_id, outcome.result.record_time, record.body, Cursor(0, 0))
-    return Response(
-        event_json(stored), status_code=201, media_type="application/json", headers={"Location": location}
-    )
+    body = event_json(record.body, outcome.result.record_time)
+    return Response(body, status_code=201, media_type="application/json", headers={"Location": location})
 
 
 # Make the documented request bodies known to the OpenAPI document.

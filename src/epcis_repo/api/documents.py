@@ -11,10 +11,10 @@ from epcis_repo.epcis.timestamps import from_micros, now_micros
 from epcis_repo.storage.port import StoredEvent
 
 
-def event_json(event: StoredEvent) -> bytes:
-    """The stored event as JSON with the recordTime the repository gave it."""
+def event_json(body: bytes, record_time: int) -> bytes:
+    """A stored event body as JSON with the recordTime the repository gave it."""
     # Stored bodies are JSON objects with at least an eventID, so they end in "}".
-    return event.body[:-1] + b',"recordTime":' + orjson.dumps(from_micros(event.record_time)) + b"}"
+    return body[:-1] + b',"recordTime":' + orjson.dumps(from_micros(record_time)) + b"}"
 
 
 def query_document(events: Sequence[StoredEvent], query_name: str = "SimpleEventQuery") -> bytes:
@@ -29,6 +29,6 @@ def query_document(events: Sequence[StoredEvent], query_name: str = "SimpleEvent
         orjson.dumps(head)[:-1]
         + b',"epcisBody":'
         + results
-        + b",".join(event_json(e) for e in events)
+        + b",".join(event_json(e.body, e.record_time) for e in events)
         + b"]}}}}"
     )

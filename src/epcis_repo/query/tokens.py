@@ -23,27 +23,60 @@ class InvalidToken(ValueError):
     pass
 
 
+def _encode(payload: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps({"v": _VERSION, **payload})).decode().rstrip("=")
+
+
+def _decode(token: str, kind: str) -> Any:
+    try:
+        payload: Any = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(payload, dict) or payload.get("k") != kind:
+            raise InvalidToken(f"nextPageToken is not a token for {kind}")
+        if payload["v"] != _VERSION:
+            raise InvalidToken("this page token comes from another version of the repository")
+        return payload
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        raise InvalidToken("nextPageToken is not a token this repository issued") from None
+
+
 @dataclass(frozen=True, slots=True)
 class PageToken:
+    """A page of events: the query's parameters and where the last page ended."""
+
     params: dict[str, list[str]]
     cursor: Cursor
 
     def encode(self) -> str:
-        payload = {"v": _VERSION, "q": self.params, "c": [self.cursor.commit, self.cursor.position]}
-        return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+        return _encode({"k": "events", "q": self.params, "c": [self.cursor.commit, self.cursor.position]})
 
     @classmethod
     def decode(cls, token: str) -> PageToken:
+        payload = _decode(token, "events")
         try:
-            payload: Any = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            if payload["v"] != _VERSION:
-                raise InvalidToken("this page token comes from another version of the repository")
             params = {str(k): [str(v) for v in vs] for k, vs in payload["q"].items()}
             commit, position = (int(x) for x in payload["c"])
-        except (binascii.Error, ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise InvalidToken("nextPageToken is not a token this repository issued") from None
         return cls(params, Cursor(commit, position))
 
     def matches(self, params: Mapping[str, Sequence[str]]) -> bool:
         """Whether a request that repeats query parameters beside the token repeats them unchanged."""
         return all(list(values) == self.params.get(name) for name, values in params.items())
+
+
+@dataclass(frozen=True, slots=True)
+class AfterToken:
+    """A page of a collection listed by key (capture jobs): the key of the last item given."""
+
+    kind: str
+    after: str
+
+    def encode(self) -> str:
+        return _encode({"k": self.kind, "a": self.after})
+
+    @classmethod
+    def decode(cls, token: str, kind: str) -> AfterToken:
+        after = _decode(token, kind).get("a")
+        if not isinstance(after, str):
+            raise InvalidToken("nextPageToken is not a token this repository issued")
+        return cls(kind, after)
