@@ -8,13 +8,34 @@ import uuid
 from typing import Any
 
 import orjson
+import pytest
 
 from epcis_repo.capture.records import prepare
 from epcis_repo.epcis.context import namespaces
 from epcis_repo.epcis.identifiers import instance_matches
 from epcis_repo.epcis.timestamps import to_micros
-from epcis_repo.query.model import AnyOf, Cursor, EventQuery, Field, InRange, MatchesKey
-from epcis_repo.storage.port import AppendResult, Behaviour, CaptureJob, EventRecord, EventStore
+from epcis_repo.query.model import (
+    NUMBER,
+    AnyOf,
+    Condition,
+    Cursor,
+    EventQuery,
+    Exists,
+    Field,
+    InRange,
+    MatchesKey,
+    Order,
+    fact,
+)
+from epcis_repo.storage.port import (
+    AppendResult,
+    Behaviour,
+    CaptureJob,
+    EventRecord,
+    EventStore,
+    NamedQuery,
+    VocabularyRecord,
+)
 
 _serial = itertools.count(1)
 
@@ -32,8 +53,11 @@ def event(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in {**base, **fields}.items() if v is not None}
 
 
+PREFIXES = namespaces({"example": "https://ns.example.com/epcis/"})
+
+
 def record(**fields: Any) -> EventRecord:
-    return prepare(event(**fields), namespaces(None), None)
+    return prepare(event(**fields), PREFIXES, None)
 
 
 def job(behaviour: Behaviour = Behaviour.ROLLBACK, created_at: int = 0) -> CaptureJob:
@@ -280,3 +304,174 @@ async def test_every_identifier_role_is_kept_and_matched_on_its_own(store: Event
         "made",
         "packed",
     ]
+
+
+# --- facts, order, counts, distinct values ---------------------------------------------------------
+
+
+async def test_facts_are_matched_by_text_number_and_presence(store: EventStore) -> None:
+    cold = record(
+        sensorElementList=[{"sensorReport": [{"type": "Temperature", "value": 4.5, "uom": "CEL"}]}],
+        bizTransactionList=[{"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:8934567000017:PO-1"}],
+        **{"example:grade": "A", "example:moisture": 12.5},
+    )
+    warm = record(
+        sensorElementList=[{"sensorReport": [{"type": "Temperature", "value": 300.15, "uom": "KEL"}]}],
+        **{"example:grade": "B"},
+    )
+    plain = record()
+    await append(store, [cold, warm, plain])
+    names = {cold.event_id: "cold", warm.event_id: "warm", plain.event_id: "plain"}
+
+    async def found(*conditions: Condition) -> list[str]:
+        return [names[e] for e in await ids(store, EventQuery(conditions))]
+
+    grade = fact("ext", "{https://ns.example.com/epcis}grade")
+    moisture = fact("ext", "{https://ns.example.com/epcis}moisture", kind=NUMBER)
+    kelvin = fact("sensor", ".value@KEL", kind=NUMBER)
+    assert await found(AnyOf(grade, ("A",))) == ["cold"]
+    assert await found(AnyOf(grade, ("A", "B"))) == ["cold", "warm"]
+    assert await found(Exists(grade)) == ["cold", "warm"]
+    assert await found(InRange(moisture, ge=12.5)) == ["cold"]
+    assert await found(InRange(moisture, gt=12.5)) == []
+    assert await found(InRange(kelvin, gt=280.0)) == ["warm"]  # 300.15 K; 4.5 °C is 277.65 K
+    assert await found(InRange(kelvin, le=277.65, ge=277.64)) == ["cold"]
+    assert await found(
+        AnyOf("sensor.type", ("https://gs1.org/voc/Temperature",)), InRange(kelvin, lt=280)
+    ) == ["cold"]
+    assert await found(
+        AnyOf("bizTransaction:https://ref.gs1.org/cbv/BTT-po", ("urn:epcglobal:cbv:bt:8934567000017:PO-1",))
+    ) == ["cold"]
+    assert await found(Exists("sensorElementList")) == ["cold", "warm"]
+    assert await found(Exists(Field.DISPOSITION)) == []
+    assert await found(Exists(Field.BIZ_STEP)) == ["cold", "warm", "plain"]
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
+async def test_ordered_pages_follow_the_time_order_without_gaps_or_repeats(
+    store: EventStore, descending: bool
+) -> None:
+    times = [7, 3, 9, 3, 1, 8, 5, 3, 2, 6]
+    records = [
+        record(eventTime=f"2024-05-01T10:00:0{t}Z", bizStep="shipping" if i % 3 else "receiving")
+        for i, t in enumerate(times)
+    ]
+    await append(store, records[:5])
+    await append(store, records[5:])
+    for conditions in ((), (AnyOf(Field.BIZ_STEP, ("https://ref.gs1.org/cbv/BizStep-shipping",)),)):
+        query = EventQuery(conditions, Order(Field.EVENT_TIME, descending=descending))
+        expected = sorted(
+            (r for r in records if not conditions or r.biz_step == conditions[0].values[0]),  # type: ignore[union-attr]
+            key=lambda r: (r.event_time, records.index(r)),
+            reverse=descending,
+        )
+        pages: list[str] = []
+        after: Cursor | None = None
+        while True:
+            page = await store.find_events(query, after, 3)
+            pages += [e.event_id for e in page]
+            if len(page) < 3:
+                break
+            after = page[-1].cursor
+        assert pages == [r.event_id for r in expected]
+
+
+async def test_records_can_be_ordered_by_record_time(store: EventStore) -> None:
+    first, second = record(), record()
+    await append(store, [first])
+    await append(store, [second])
+    newest_first = await store.find_events(
+        EventQuery((), Order(Field.RECORD_TIME, descending=True)), None, 10
+    )
+    assert [e.event_id for e in newest_first] == [second.event_id, first.event_id]
+
+
+async def test_counting_stops_at_the_cap(store: EventStore) -> None:
+    await append(store, [record() for _ in range(7)])
+    assert await store.count_events(EventQuery(), 100) == 7
+    assert await store.count_events(EventQuery(), 3) == 3
+    assert await store.count_events(EventQuery((AnyOf(Field.ACTION, ("DELETE",)),)), 100) == 0
+
+
+async def test_distinct_values_are_listed_in_order_page_by_page(store: EventStore) -> None:
+    await append(store, [record(bizStep=step) for step in ("shipping", "receiving", "shipping", "packing")])
+    web = "https://ref.gs1.org/cbv/BizStep-"
+    assert await store.distinct_values(Field.BIZ_STEP, None, 10) == [
+        web + "packing",
+        web + "receiving",
+        web + "shipping",
+    ]
+    assert await store.distinct_values(Field.BIZ_STEP, None, 2) == [web + "packing", web + "receiving"]
+    assert await store.distinct_values(Field.BIZ_STEP, web + "receiving", 2) == [web + "shipping"]
+    epcs = await store.distinct_values(Field.EPC, None, 100)
+    assert len(epcs) == 4 and epcs == sorted(epcs)
+    assert await store.distinct_values(Field.EPC, epcs[1], 1) == [epcs[2]]
+    assert await store.distinct_values(Field.DISPOSITION, None, 10) == []
+
+
+# --- master data -----------------------------------------------------------------------------------
+
+LOCATION = "urn:epcglobal:epcis:vtype:BusinessLocation"
+
+
+def location(key: str, children: tuple[str, ...] = (), **attributes: str) -> VocabularyRecord:
+    return VocabularyRecord(LOCATION, key, orjson.dumps({"id": key}), tuple(attributes.items()), children)
+
+
+async def append_with(
+    store: EventStore, vocabulary: list[VocabularyRecord], behaviour: Behaviour = Behaviour.ROLLBACK
+) -> AppendResult:
+    capture = job(behaviour)
+
+    async def settle(result: AppendResult) -> None:
+        capture.running = False
+
+    return await store.append([record()], capture, settle, vocabulary)
+
+
+async def test_master_data_is_versioned_by_capture_and_the_latest_counts(store: EventStore) -> None:
+    await append_with(
+        store, [location("farm", ("plot-a", "plot-b"), country="VN"), location("plot-a", region="Tây Nguyên")]
+    )
+    assert await store.vocabulary_children(["farm"]) == {"plot-a", "plot-b"}
+    assert await store.vocabulary_with_attribute("country", None) == {"farm"}
+    assert await store.vocabulary_with_attribute("region", ["Tây Nguyên"]) == {"plot-a"}
+    await append_with(store, [location("farm", ("plot-c",), country="LA")])
+    assert await store.vocabulary_children(["farm"]) == {"plot-c"}
+    assert await store.vocabulary_with_attribute("country", ["VN"]) == set()
+    assert await store.vocabulary_with_attribute("country", ["LA", "VN"]) == {"farm"}
+    (farm,) = await store.vocabulary_elements(["farm"])
+    assert farm.children == ("plot-c",) and farm.attributes == (("country", "LA"),)
+    assert orjson.loads(farm.element) == {"id": "farm"}
+
+
+async def test_master_data_of_a_capture_that_stored_nothing_is_not_kept(store: EventStore) -> None:
+    existing = record()
+    await append(store, [existing])
+    capture = job(Behaviour.ROLLBACK)
+
+    async def settle(result: AppendResult) -> None:
+        capture.running = False
+
+    result = await store.append([existing], capture, settle, [location("ghost", ("nowhere",))])
+    assert result.stored == 0
+    assert await store.vocabulary_elements(["ghost"]) == []
+    assert await store.vocabulary_children(["ghost"]) == set()
+
+
+# --- named queries ---------------------------------------------------------------------------------
+
+
+async def test_named_queries_are_kept_once_by_name(store: EventStore) -> None:
+    first = NamedQuery("farm-b-lots", 1, b'{"name":"farm-b-lots","query":{"EQ_bizStep":["shipping"]}}')
+    assert await store.save_named_query(first)
+    assert not await store.save_named_query(NamedQuery("farm-b-lots", 2, b"{}"))
+    assert await store.get_named_query("farm-b-lots") == first
+    assert await store.get_named_query("unknown") is None
+    for name in ("a", "z", "m"):
+        await store.save_named_query(NamedQuery(name, 3, b"{}"))
+    assert [q.name for q in await store.list_named_queries(None, 3)] == ["a", "farm-b-lots", "m"]
+    assert [q.name for q in await store.list_named_queries("m", 3)] == ["z"]
+    assert await store.delete_named_query("m")
+    assert not await store.delete_named_query("m")
+    assert [q.name for q in await store.list_named_queries(None, 10)] == ["a", "farm-b-lots", "z"]

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from epcis_repo.query.model import Cursor, EventQuery
-from epcis_repo.storage.port import AppendResult, CaptureJob, EventRecord, EventStore, Settle, StoredEvent
+from epcis_repo.storage.port import (
+    AppendResult,
+    CaptureJob,
+    EventRecord,
+    EventStore,
+    Settle,
+    StoredEvent,
+    VocabularyRecord,
+)
 from epcis_repo.storage.sqlite import SqliteEventStore
 from tests.storage import test_contract as contract
 
@@ -39,11 +47,17 @@ class RepeatsTheCursorEvent(SqliteEventStore):
 class PublishesBeforeSettling(SqliteEventStore):
     """Commits the capture first and settles its job afterwards: readers see it while it settles."""
 
-    async def _append(self, records: Sequence[EventRecord], job: CaptureJob, settle: Settle) -> AppendResult:
+    async def _append(
+        self,
+        records: Sequence[EventRecord],
+        job: CaptureJob,
+        settle: Settle,
+        vocabulary: Sequence[VocabularyRecord],
+    ) -> AppendResult:
         async def nothing(result: AppendResult) -> None:
             return None
 
-        result = await super()._append(records, job, nothing)
+        result = await super()._append(records, job, nothing, vocabulary)
         await settle(result)
         return result
 

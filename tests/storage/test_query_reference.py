@@ -35,8 +35,8 @@ from epcis_repo.query.model import (
     InRange,
     MatchesKey,
 )
-from epcis_repo.storage import sqlite
 from epcis_repo.storage.port import AppendResult, Behaviour, CaptureJob, EventRecord, EventStore, StoredEvent
+from epcis_repo.storage.sqlite import SqliteEventStore, queries
 
 SEED = 20240501
 EVENTS = 420  # events generated; mongomock slows down sharply with its unique indexes beyond a few hundred
@@ -645,10 +645,10 @@ PLANS = [(0, 1), (5, 7), (40, 30), (100, 3), (0, EVERYTHING), (1, 0)]
 async def test_every_sqlite_read_path_answers_as_the_reference_model(
     driver_max: int, in_order_first: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sqlite, "_DRIVER_MAX", driver_max)
-    monkeypatch.setattr(sqlite, "_IN_ORDER_FIRST", in_order_first)
+    monkeypatch.setattr(queries, "_DRIVER_MAX", driver_max)
+    monkeypatch.setattr(queries, "_IN_ORDER_FIRST", in_order_first)
     paths: Counter[str] = Counter()
-    in_order, by_index = sqlite._in_order, sqlite._by_index
+    in_order, by_index = queries._in_order, queries._by_index
 
     def reading_in_order(
         conditions: Sequence[Condition], after_id: int, until_id: int | None, limit: int, conn: Connection
@@ -662,9 +662,9 @@ async def test_every_sqlite_read_path_answers_as_the_reference_model(
         paths["by index"] += 1
         return by_index(driver, conditions, after_id, limit, conn)
 
-    monkeypatch.setattr(sqlite, "_in_order", reading_in_order)
-    monkeypatch.setattr(sqlite, "_by_index", reading_by_index)
-    store = sqlite.SqliteEventStore(tmp_path / "events.sqlite3")
+    monkeypatch.setattr(queries, "_in_order", reading_in_order)
+    monkeypatch.setattr(queries, "_by_index", reading_by_index)
+    store = SqliteEventStore(tmp_path / "events.sqlite3")
     await store.open()
     try:
         await check_against_reference(store, SEED + 2 + PLANS.index((driver_max, in_order_first)))

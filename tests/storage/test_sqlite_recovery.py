@@ -24,7 +24,14 @@ import pytest
 
 from epcis_repo.epcis.identifiers import instance_matches
 from epcis_repo.query.model import Cursor, EventQuery, Field, MatchesKey
-from epcis_repo.storage.port import AppendResult, Behaviour, CaptureJob, EventRecord, StorageError
+from epcis_repo.storage.port import (
+    AppendResult,
+    Behaviour,
+    CaptureJob,
+    EventRecord,
+    StorageError,
+    VocabularyRecord,
+)
 from epcis_repo.storage.sqlite import SqliteEventStore
 from tests.storage import sqlite_crash_writer as writer
 from tests.storage.test_contract import job, record
@@ -140,11 +147,16 @@ class HeldWriter(SqliteEventStore):
         self.writing, self.release = threading.Event(), threading.Event()
 
     def _write_records(
-        self, records: Sequence[EventRecord], capture_id: str, record_time: int, rollback: bool
+        self,
+        records: Sequence[EventRecord],
+        vocabulary: Sequence[VocabularyRecord],
+        capture_id: str,
+        record_time: int,
+        rollback: bool,
     ) -> tuple[int, tuple[int, ...], int]:
         self.writing.set()
         self.release.wait(timeout=10)
-        return super()._write_records(records, capture_id, record_time, rollback)
+        return super()._write_records(records, vocabulary, capture_id, record_time, rollback)
 
 
 async def test_a_capture_cancelled_while_its_records_are_written_leaves_nothing(database: Path) -> None:

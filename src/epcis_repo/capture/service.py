@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from epcis_repo.capture.masterdata import vocabulary_records
 from epcis_repo.capture.records import prepare
 from epcis_repo.capture.validation import Submission
 from epcis_repo.epcis.context import namespaces
@@ -93,7 +94,9 @@ class CaptureService:
                     _add_error(job, _already_stored(submission, index, kept[position], MEANWHILE))
                 _settle(job, stored=result.stored)
 
-            await self._store.append(kept, job, settle)
+            await self._store.append(
+                kept, job, settle, vocabulary_records(submission.document, submission.prefixes)
+            )
         except Exception:
             log.exception("capture %s failed", job.capture_id)
             job.errors.append(

@@ -27,6 +27,7 @@ class Submission:
     events_pointer: str
     context: Any
     prefixes: dict[str, str]
+    document: dict[str, Any]
     invalid: dict[int, list[Violation]] = field(default_factory=dict)
 
     def event_pointer(self, index: int) -> str:
@@ -50,7 +51,7 @@ def check_document(document: Any, schema: SchemaValidator) -> Submission:
         events = body["eventList"]
         events_pointer = pointer("epcisBody", "eventList")
     context = document.get("@context")
-    submission = Submission(events, events_pointer, context, namespaces(context))
+    submission = Submission(events, events_pointer, context, namespaces(context), document)
     for index, event in enumerate(events):
         violations = check_event(event, schema, standalone=False)
         if violations:

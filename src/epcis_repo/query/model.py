@@ -1,7 +1,17 @@
 """A validated event query: what the query parameters mean, independent of any store.
 
-A query is a conjunction of conditions on indexed fields of the stored events. Each store
-translates the three condition shapes once; new query parameters reuse them.
+A query is a conjunction of conditions on fields of the stored events, each condition standing
+for one query parameter (so, as the standard says, each is met on its own: ``GE_quantity=5&LT_quantity=10``
+holds for an event with quantities 3 and 20). Each store translates the four condition shapes
+once; every query parameter reuses them.
+
+Fields are of three kinds:
+
+- columns: one value per event (`Field` members other than the identifier roles);
+- identifier roles: lists of canonical keys (`KEY_FIELDS`);
+- facts: anything else an event says that a parameter can ask about, named by `fact()` —
+  ``bizTransaction:<type>``, ``sensor.deviceID``, ``ilmd:{namespace}name`` ... A fact holds
+  text, or, when its name ends in `NUMBER` or `TIME`, a number (times as microseconds).
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ from epcis_repo.epcis.identifiers import KeyMatch
 
 
 class Field(StrEnum):
-    """The indexed fields of a stored event (values in their canonical forms)."""
+    """The fields every store keeps in a column or an index of their own."""
 
     TYPE = "type"
     EVENT_TIME = "eventTime"  # microseconds since the epoch, UTC
@@ -24,7 +34,7 @@ class Field(StrEnum):
     READ_POINT = "readPoint"  # canonical identifier key
     BIZ_LOCATION = "bizLocation"
     EVENT_ID = "eventID"
-    # Identifier roles: list fields of canonical keys.
+    # Identifier roles: lists of canonical keys.
     EPC = "epc"  # epcList and childEPCs
     PARENT_ID = "parentID"
     INPUT_EPC = "inputEPC"
@@ -48,63 +58,105 @@ KEY_FIELDS: tuple[Field, ...] = (
     Field.OUTPUT_EPC_CLASS,
     Field.ANY_EPC_CLASS,
 )
+COLUMNS: tuple[Field, ...] = tuple(f for f in Field if f not in KEY_FIELDS)
+
+# Fact names ending in these hold numbers: plain numbers, and instants in microseconds.
+NUMBER = "#n"
+TIME = "#t"
 
 
-# The fields that hold a number (microseconds since the epoch); every other field holds text.
-NUMERIC_FIELDS = frozenset({Field.EVENT_TIME, Field.RECORD_TIME})
+def fact(scope: str, name: str = "", *, kind: str = "") -> str:
+    """The name of a fact: ``scope``, ``scope:name``, with `NUMBER` or `TIME` for numeric facts."""
+    return f"{scope}:{name}{kind}" if name else f"{scope}{kind}"
+
+
+def is_numeric(name: str) -> bool:
+    return name in (Field.EVENT_TIME, Field.RECORD_TIME) or name.endswith((NUMBER, TIME))
 
 
 @dataclass(frozen=True, slots=True)
 class AnyOf:
-    """The field (or, for a list field, one of its values) equals one of `values`."""
+    """The field (or, for a list field or a fact, one of its values) equals one of `values`."""
 
-    field: Field
+    field: str
     values: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        if self.field in NUMERIC_FIELDS:
+        if is_numeric(self.field):
             raise ValueError(f"{self.field} holds numbers; compare it with InRange")
 
 
 @dataclass(frozen=True, slots=True)
 class InRange:
-    """``ge <= field < lt`` on a numeric field; an open bound is None."""
+    """Some value of a numeric field lies within every bound given (``ge <= v``, ``gt < v`` ...)."""
 
-    field: Field
-    ge: int | None = None
-    lt: int | None = None
+    field: str
+    ge: float | None = None
+    lt: float | None = None
+    gt: float | None = None
+    le: float | None = None
 
     def __post_init__(self) -> None:
-        if self.field not in NUMERIC_FIELDS:
+        if not is_numeric(self.field):
             raise ValueError(f"{self.field} holds text; compare it with AnyOf or MatchesKey")
+
+    def holds(self, value: float) -> bool:
+        return (
+            (self.ge is None or value >= self.ge)
+            and (self.gt is None or value > self.gt)
+            and (self.le is None or value <= self.le)
+            and (self.lt is None or value < self.lt)
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class MatchesKey:
     """The field (or one of its values) is an identifier key matched by one of `matches`."""
 
-    field: Field
+    field: str
     matches: tuple[KeyMatch, ...]
 
     def __post_init__(self) -> None:
-        if self.field in NUMERIC_FIELDS:
+        if is_numeric(self.field):
             raise ValueError(f"{self.field} holds numbers; compare it with InRange")
 
 
-Condition = AnyOf | InRange | MatchesKey
+@dataclass(frozen=True, slots=True)
+class Exists:
+    """The event has the field (for a fact: at least one value of it)."""
+
+    field: str
+
+
+Condition = AnyOf | InRange | MatchesKey | Exists
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """Results sorted by a time column, then by visibility order (ties keep capture order)."""
+
+    field: Field  # EVENT_TIME or RECORD_TIME
+    descending: bool = False
+
+    def __post_init__(self) -> None:
+        if self.field not in (Field.EVENT_TIME, Field.RECORD_TIME):
+            raise ValueError(f"stores order by eventTime or recordTime, not {self.field}")
 
 
 @dataclass(frozen=True, slots=True)
 class EventQuery:
     conditions: tuple[Condition, ...] = field(default_factory=tuple)
+    order: Order | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """Where a page ends, in the stores' visibility order (commit, then position in the capture).
+    """Where a page ends: the last event's place in visibility order (commit, then position in the
+    capture), and, for an ordered query, its sort value.
 
     Events are only ever added after every visible one, so a cursor stays valid while capture goes on.
     """
 
     commit: int
     position: int
+    value: int | None = None

@@ -1,39 +1,58 @@
 """MongoDB store: one document per event, for production and scale-out.
 
 Visibility without multi-document transactions: each capture gets a commit number; its
-events are inserted carrying it, and readers only see commit numbers up to the published
-one (``meta.visible``). Publishing is a single-document write made after the capture's job
-is settled, so a reader sees a capture whole or not at all, and `open` can tell after a
-crash which captures to publish and which to remove. Captures are appended one at a time
-per process.
+events (and the master data its document declared) are inserted carrying it, and readers only
+see commit numbers up to the published one (``meta.visible``). Publishing is a single-document
+write made after the capture's job is settled, so a reader sees a capture whole or not at all,
+and `open` can tell after a crash which captures to publish and which to remove. Captures are
+appended one at a time per process.
+
+Where each field lives: columns and identifier roles are fields of the event document; facts are
+``facts: [{f: name, s: text} | {f: name, n: number}]``, matched with ``$elemMatch`` so that a
+name and its value are taken from the same entry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 from collections.abc import Collection, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from epcis_repo.epcis.timestamps import now_micros
-from epcis_repo.query.model import KEY_FIELDS, AnyOf, Condition, Cursor, EventQuery, Field, InRange
+from epcis_repo.query.model import (
+    KEY_FIELDS,
+    AnyOf,
+    Condition,
+    Cursor,
+    EventQuery,
+    Exists,
+    Field,
+    InRange,
+    MatchesKey,
+)
 from epcis_repo.storage.port import (
     AppendResult,
     Behaviour,
     CaptureJob,
     EventRecord,
+    NamedQuery,
     Settle,
     StorageError,
     StoredEvent,
+    VocabularyRecord,
     settle_interrupted,
 )
 
 _BATCH = 1000
 _DUPLICATE_KEY = 11000
 _COMMITS = "commits"
+_FIELDS = frozenset(str(f) for f in Field)
+_NOTHING: dict[str, Any] = {"_id": {"$exists": False}}  # a filter no document meets
 
 _EVENT_INDEXES = [
     IndexModel([("commit", ASCENDING), ("position", ASCENDING)], name="visibility_order", unique=True),
@@ -42,21 +61,19 @@ _EVENT_INDEXES = [
     IndexModel([("ownedEventID", ASCENDING)], name="owned_event_id", unique=True, sparse=True),
     IndexModel([("eventID", ASCENDING)], name="event_id"),
     IndexModel([("captureID", ASCENDING)], name="capture_id"),
+    IndexModel([("facts.f", ASCENDING), ("facts.s", ASCENDING)], name="text_facts"),
+    IndexModel([("facts.f", ASCENDING), ("facts.n", ASCENDING)], name="number_facts"),
     *(
-        IndexModel([(f.value, ASCENDING), ("commit", ASCENDING), ("position", ASCENDING)], name=f.value)
-        for f in (
-            Field.TYPE,
-            Field.EVENT_TIME,
-            Field.RECORD_TIME,
-            Field.BIZ_STEP,
-            Field.DISPOSITION,
-            Field.READ_POINT,
-            Field.BIZ_LOCATION,
-            *KEY_FIELDS,
-        )
-    ),  # fmt: skip
+        IndexModel([(str(f), ASCENDING), ("commit", ASCENDING), ("position", ASCENDING)], name=str(f))
+        for f in Field
+        if f is not Field.EVENT_ID
+    ),
 ]
 _JOB_INDEXES = [IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="newest_first")]
+_VOCABULARY_INDEXES = [
+    IndexModel([("key", ASCENDING), ("type", ASCENDING), ("commit", DESCENDING)], name="latest"),
+    IndexModel([("attributes.n", ASCENDING), ("attributes.v", ASCENDING)], name="attributes"),
+]
 
 
 class MongoEventStore:
@@ -65,6 +82,8 @@ class MongoEventStore:
         self._events = database["events"]
         self._jobs = database["captureJobs"]
         self._meta = database["meta"]
+        self._vocabulary = database["vocabulary"]
+        self._queries = database["namedQueries"]
         self._append_lock = asyncio.Lock()
         self._last_record_time = 0
 
@@ -72,6 +91,7 @@ class MongoEventStore:
         try:
             await self._events.create_indexes(_EVENT_INDEXES)
             await self._jobs.create_indexes(_JOB_INDEXES)
+            await self._vocabulary.create_indexes(_VOCABULARY_INDEXES)
             await self._recover()
         except PyMongoError as error:
             raise StorageError(f"MongoDB is not usable: {error}") from error
@@ -88,6 +108,7 @@ class MongoEventStore:
             visible = settled["commit"]
             await self._publish(visible)
         await self._events.delete_many({"commit": {"$gt": visible}})
+        await self._vocabulary.delete_many({"commit": {"$gt": visible}})
         async for doc in self._jobs.find({"running": True}):
             job = _job_from_document(doc)
             settle_interrupted(job, now_micros())
@@ -104,14 +125,28 @@ class MongoEventStore:
     async def _publish(self, commit: int) -> None:
         await self._meta.update_one({"_id": _COMMITS}, {"$max": {"visible": commit}}, upsert=True)
 
-    async def append(self, records: Sequence[EventRecord], job: CaptureJob, settle: Settle) -> AppendResult:
+    # --- capture ----------------------------------------------------------------------------------------
+
+    async def append(
+        self,
+        records: Sequence[EventRecord],
+        job: CaptureJob,
+        settle: Settle,
+        vocabulary: Sequence[VocabularyRecord] = (),
+    ) -> AppendResult:
         async with self._append_lock:
             try:
-                return await self._append(records, job, settle)
+                return await self._append(records, job, settle, vocabulary)
             except PyMongoError as error:
                 raise StorageError(f"MongoDB write failed: {error}") from error
 
-    async def _append(self, records: Sequence[EventRecord], job: CaptureJob, settle: Settle) -> AppendResult:
+    async def _append(
+        self,
+        records: Sequence[EventRecord],
+        job: CaptureJob,
+        settle: Settle,
+        vocabulary: Sequence[VocabularyRecord],
+    ) -> AppendResult:
         counter = await self._meta.find_one_and_update(
             {"_id": _COMMITS}, {"$inc": {"next": 1}}, upsert=True, return_document=ReturnDocument.AFTER
         )
@@ -137,9 +172,11 @@ class MongoEventStore:
             if duplicates and job.behaviour is Behaviour.ROLLBACK:
                 await self._events.delete_many({"commit": commit})
                 stored = 0
+            if stored and vocabulary:
+                await self._vocabulary.insert_many([_vocabulary_document(v, commit) for v in vocabulary])
         except BaseException:
             # Unpublished events would still hold their dedup keys: take them out again.
-            await asyncio.shield(self._events.delete_many({"commit": commit}))
+            await asyncio.shield(self._discard(commit))
             raise
         result = AppendResult(record_time, stored, tuple(sorted(duplicates)))
         await settle(result)
@@ -147,13 +184,19 @@ class MongoEventStore:
         await self._publish(commit)
         return result
 
+    async def _discard(self, commit: int) -> None:
+        await self._events.delete_many({"commit": commit})
+        await self._vocabulary.delete_many({"commit": commit})
+
+    # --- lookups ----------------------------------------------------------------------------------------
+
     async def stored_keys(self, dedup_keys: Collection[str]) -> set[str]:
-        return await self._distinct("dedupKey", dedup_keys)
+        return await self._lookup("dedupKey", dedup_keys)
 
     async def used_event_ids(self, event_ids: Collection[str]) -> set[str]:
-        return await self._distinct("ownedEventID", event_ids)
+        return await self._lookup("ownedEventID", event_ids)
 
-    async def _distinct(self, name: str, values: Collection[str]) -> set[str]:
+    async def _lookup(self, name: str, values: Collection[str]) -> set[str]:
         found: set[str] = set()
         unique = list(dict.fromkeys(values))
         try:
@@ -169,30 +212,156 @@ class MongoEventStore:
     async def find_events(self, query: EventQuery, after: Cursor | None, limit: int) -> list[StoredEvent]:
         try:
             visible = await self._visible()
-            window: dict[str, Any] = {"commit": {"$lte": visible}}
+            order = query.order
+            sort_field = str(order.field) if order else None
+            direction = DESCENDING if order and order.descending else ASCENDING
+            filters = [{"commit": {"$lte": visible}}, *(_condition(c) for c in query.conditions)]
             if after is not None:
-                window = {
-                    "$or": [
-                        {"commit": {"$gt": after.commit, "$lte": visible}},
-                        {"commit": after.commit, "position": {"$gt": after.position}},
-                    ]
-                }
-            filters = [window, *(_condition(c) for c in query.conditions)]
-            cursor = (
-                self._events.find(
-                    {"$and": filters},
-                    {"eventID": 1, "recordTime": 1, "body": 1, "commit": 1, "position": 1, "_id": 0},
-                )
-                .sort([("commit", ASCENDING), ("position", ASCENDING)])
-                .limit(limit)
-            )
+                filters.append(_after(after, sort_field, direction))
+            sort = [("commit", direction), ("position", direction)]
+            if sort_field is not None:
+                sort.insert(0, (sort_field, direction))
+            projection = {
+                "eventID": 1,
+                "recordTime": 1,
+                "eventTime": 1,
+                "body": 1,
+                "commit": 1,
+                "position": 1,
+            }
+            cursor = self._events.find({"$and": filters}, {**projection, "_id": 0}).sort(sort).limit(limit)
             docs = await cursor.to_list(length=None)
         except PyMongoError as error:
             raise StorageError(f"MongoDB read failed: {error}") from error
         return [
-            StoredEvent(d["eventID"], d["recordTime"], bytes(d["body"]), Cursor(d["commit"], d["position"]))
+            StoredEvent(
+                d["eventID"],
+                d["recordTime"],
+                bytes(d["body"]),
+                Cursor(d["commit"], d["position"], d[sort_field] if sort_field else None),
+            )
             for d in docs
         ]
+
+    async def count_events(self, query: EventQuery, cap: int) -> int:
+        try:
+            visible = await self._visible()
+            filters = [{"commit": {"$lte": visible}}, *(_condition(c) for c in query.conditions)]
+            return int(await self._events.count_documents({"$and": filters}, limit=max(cap, 1))) if cap else 0
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB read failed: {error}") from error
+
+    async def distinct_values(self, field: Field, after: str | None, limit: int) -> list[str]:
+        name = str(field)
+        try:
+            visible = await self._visible()
+            match: dict[str, Any] = {"commit": {"$lte": visible}, name: {"$gt": after or ""}}
+            pipeline: list[dict[str, Any]] = [{"$match": match}]
+            if field in KEY_FIELDS:
+                pipeline += [{"$unwind": f"${name}"}, {"$match": {name: {"$gt": after or ""}}}]
+            pipeline += [{"$group": {"_id": f"${name}"}}, {"$sort": {"_id": 1}}, {"$limit": max(limit, 1)}]
+            docs = await self._aggregate(self._events, pipeline)
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB read failed: {error}") from error
+        return [d["_id"] for d in docs][:limit]
+
+    @staticmethod
+    async def _aggregate(collection: Any, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        cursor = collection.aggregate(pipeline)
+        if inspect.isawaitable(cursor):  # PyMongo's async API awaits aggregate; its test double does not
+            cursor = await cursor
+        docs: list[dict[str, Any]] = await cursor.to_list(length=None)
+        return docs
+
+    # --- master data ------------------------------------------------------------------------------------
+
+    async def _latest_vocabulary(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        """The latest visible version of every element (type, key) that some version of matches `query`."""
+        try:
+            visible = await self._visible()
+            candidates = await self._vocabulary.find(
+                {**query, "commit": {"$lte": visible}}, {"type": 1, "key": 1, "_id": 0}
+            ).to_list(length=None)
+            keys = list({d["key"] for d in candidates})
+            if not keys:
+                return []
+            versions = await self._vocabulary.find(
+                {"key": {"$in": keys}, "commit": {"$lte": visible}}
+            ).to_list(length=None)
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB read failed: {error}") from error
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        for doc in versions:
+            place = (doc["type"], doc["key"])
+            if place not in latest or doc["commit"] > latest[place]["commit"]:
+                latest[place] = doc
+        wanted = {(d["type"], d["key"]) for d in candidates}
+        return [doc for place, doc in latest.items() if place in wanted]
+
+    async def vocabulary_children(self, keys: Collection[str]) -> set[str]:
+        docs = await self._latest_vocabulary({"key": {"$in": list(keys)}})
+        return {child for doc in docs for child in doc.get("children", ())}
+
+    async def vocabulary_with_attribute(self, name: str, values: Collection[str] | None) -> set[str]:
+        wanted: dict[str, Any] = {"n": name} if values is None else {"n": name, "v": {"$in": list(values)}}
+        docs = await self._latest_vocabulary({"attributes": {"$elemMatch": wanted}})
+        return {
+            doc["key"]
+            for doc in docs
+            if any(a["n"] == name and (values is None or a["v"] in values) for a in doc.get("attributes", ()))
+        }
+
+    async def vocabulary_elements(self, keys: Collection[str]) -> list[VocabularyRecord]:
+        docs = await self._latest_vocabulary({"key": {"$in": list(keys)}})
+        return [
+            VocabularyRecord(
+                d["type"],
+                d["key"],
+                bytes(d["element"]),
+                tuple((a["n"], a["v"]) for a in d.get("attributes", ())),
+                tuple(d.get("children", ())),
+            )
+            for d in docs
+        ]
+
+    # --- named queries ----------------------------------------------------------------------------------
+
+    async def save_named_query(self, query: NamedQuery) -> bool:
+        try:
+            await self._queries.insert_one(
+                {"_id": query.name, "createdAt": query.created_at, "definition": query.definition}
+            )
+        except DuplicateKeyError:
+            return False
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB write failed: {error}") from error
+        return True
+
+    async def get_named_query(self, name: str) -> NamedQuery | None:
+        try:
+            doc = await self._queries.find_one({"_id": name})
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB read failed: {error}") from error
+        return NamedQuery(doc["_id"], doc["createdAt"], bytes(doc["definition"])) if doc else None
+
+    async def list_named_queries(self, after: str | None, limit: int) -> list[NamedQuery]:
+        try:
+            cursor = (
+                self._queries.find({"_id": {"$gt": after or ""}}).sort("_id", ASCENDING).limit(max(limit, 1))
+            )
+            docs = await cursor.to_list(length=None)
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB read failed: {error}") from error
+        return [NamedQuery(d["_id"], d["createdAt"], bytes(d["definition"])) for d in docs][:limit]
+
+    async def delete_named_query(self, name: str) -> bool:
+        try:
+            result = await self._queries.delete_one({"_id": name})
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB write failed: {error}") from error
+        return bool(result.deleted_count)
+
+    # --- capture jobs -----------------------------------------------------------------------------------
 
     async def save_job(self, job: CaptureJob) -> None:
         try:
@@ -228,27 +397,78 @@ class MongoEventStore:
             raise StorageError(f"MongoDB read failed: {error}") from error
 
 
-def _condition(condition: Condition) -> dict[str, Any]:
-    name = condition.field.value
-    if isinstance(condition, AnyOf):
-        return {name: {"$in": list(condition.values)}}
-    if isinstance(condition, InRange):
-        bounds: dict[str, int] = {}
-        if condition.ge is not None:
-            bounds["$gte"] = condition.ge
-        if condition.lt is not None:
-            bounds["$lt"] = condition.lt
-        return {name: bounds} if bounds else {}
+def _after(after: Cursor, sort_field: str | None, direction: int) -> dict[str, Any]:
+    """Events after the cursor in the sort order: (sort value,) commit, position, compared in turn."""
+    beyond = "$gt" if direction == ASCENDING else "$lt"
+    keys: list[tuple[str, Any]] = [("commit", after.commit), ("position", after.position)]
+    if sort_field is not None:
+        keys.insert(0, (sort_field, after.value))
     alternatives: list[dict[str, Any]] = []
+    for depth in range(len(keys)):
+        equal: dict[str, Any] = dict(keys[:depth])
+        name, value = keys[depth]
+        alternatives.append({**equal, name: {beyond: value}})
+    return {"$or": alternatives}
+
+
+def _condition(condition: Condition) -> dict[str, Any]:
+    name = str(condition.field)
+    if name in _FIELDS:
+        if isinstance(condition, Exists):
+            return (
+                {f"{name}.0": {"$exists": True}} if condition.field in KEY_FIELDS else {name: {"$ne": None}}
+            )
+        if isinstance(condition, InRange):
+            return {name: _bounds(condition) or {"$exists": True}}
+        return _matches(name, condition)
+    if isinstance(condition, Exists):
+        return {"facts.f": name}
+    if isinstance(condition, InRange):
+        return {"facts": {"$elemMatch": {"f": name, "n": _bounds(condition) or {"$exists": True}}}}
+    alternatives: list[dict[str, Any]] = [
+        {"facts": {"$elemMatch": {"f": name, "s": value}}} for value in _values(condition)
+    ]
+    if not alternatives:
+        return _NOTHING
+    return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+
+
+def _matches(name: str, condition: AnyOf | MatchesKey) -> dict[str, Any]:
+    values = _values(condition)
+    if not values:
+        return _NOTHING
+    alternatives = [{name: value} for value in values]
+    return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+
+
+def _values(condition: AnyOf | MatchesKey) -> list[Any]:
+    """What a text value must equal ($in of literals) or match (an anchored prefix of escaped literals,
+    which MongoDB answers with an index range scan)."""
+    if isinstance(condition, AnyOf):
+        return [{"$in": list(condition.values)}] if condition.values else []
+    values: list[Any] = []
     exact = [m.prefix for m in condition.matches if m.exact]
     if exact:
-        alternatives.append({name: {"$in": exact}})
+        values.append({"$in": exact})
     for match in condition.matches:
         if not match.exact:
-            # An anchored literal prefix: MongoDB answers it with an index range scan.
-            pattern = "^" + re.escape(match.prefix) + (f"(?:{match.tail})$" if match.tail else "")
-            alternatives.append({name: {"$regex": pattern}})
-    return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+            values.append(
+                {"$regex": "^" + re.escape(match.prefix) + (f"(?:{match.tail})$" if match.tail else "")}
+            )
+    return values
+
+
+def _bounds(condition: InRange) -> dict[str, float]:
+    bounds: dict[str, float] = {}
+    for operator, bound in (
+        ("$gte", condition.ge),
+        ("$gt", condition.gt),
+        ("$lte", condition.le),
+        ("$lt", condition.lt),
+    ):
+        if bound is not None:
+            bounds[operator] = bound
+    return bounds
 
 
 def _event_document(
@@ -261,15 +481,19 @@ def _event_document(
         "eventID": record.event_id,
         "hash": record.event_hash,
         "dedupKey": record.dedup_key,
-        Field.TYPE.value: record.event_type,
-        Field.EVENT_TIME.value: record.event_time,
-        Field.RECORD_TIME.value: record_time,
-        **{field.value: list(record.keys.get(field, ())) for field in KEY_FIELDS},
+        str(Field.TYPE): record.event_type,
+        str(Field.EVENT_TIME): record.event_time,
+        str(Field.RECORD_TIME): record_time,
+        **{str(field): list(record.keys.get(field, ())) for field in KEY_FIELDS},
+        "facts": [
+            {"f": name, "s": value} if isinstance(value, str) else {"f": name, "n": value}
+            for name, value in record.facts
+        ],
         "body": record.body,
     }
     if not record.is_declaration:
         doc["ownedEventID"] = record.event_id
-    for name, value in (
+    for field, value in (
         (Field.ACTION, record.action),
         (Field.BIZ_STEP, record.biz_step),
         (Field.DISPOSITION, record.disposition),
@@ -277,8 +501,19 @@ def _event_document(
         (Field.BIZ_LOCATION, record.biz_location),
     ):
         if value is not None:
-            doc[name.value] = value
+            doc[str(field)] = value
     return doc
+
+
+def _vocabulary_document(record: VocabularyRecord, commit: int) -> dict[str, Any]:
+    return {
+        "type": record.type,
+        "key": record.key,
+        "commit": commit,
+        "element": record.element,
+        "attributes": [{"n": name, "v": value} for name, value in record.attributes],
+        "children": list(record.children),
+    }
 
 
 def _job_document(job: CaptureJob) -> dict[str, Any]:

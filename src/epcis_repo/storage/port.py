@@ -44,6 +44,26 @@ class EventRecord:
     read_point: str | None = None
     biz_location: str | None = None
     keys: Mapping[Field, tuple[str, ...]] = field(default_factory=dict)  # canonical keys per identifier role
+    facts: tuple[tuple[str, str | float], ...] = ()  # see capture/facts.py and query.model.fact
+
+
+@dataclass(frozen=True, slots=True)
+class VocabularyRecord:
+    """A master data element as captured in a document's header, kept per capture (a new capture
+    declaring the same element makes a new version; the latest counts)."""
+
+    type: str  # the vocabulary type URI, e.g. urn:epcglobal:epcis:vtype:BusinessLocation
+    key: str  # the element id's canonical key
+    element: bytes  # the vocabulary element as captured (JSON)
+    attributes: tuple[tuple[str, str], ...] = ()  # (attribute field name, value text)
+    children: tuple[str, ...] = ()  # canonical keys
+
+
+@dataclass(frozen=True, slots=True)
+class NamedQuery:
+    name: str
+    created_at: int
+    definition: bytes  # the query as its client defined it (JSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +131,15 @@ class EventStore(Protocol):
 
     async def close(self) -> None: ...
 
-    async def append(self, records: Sequence[EventRecord], job: CaptureJob, settle: Settle) -> AppendResult:
-        """Store the records of `job` under its behaviour, as the module docstring describes.
+    async def append(
+        self,
+        records: Sequence[EventRecord],
+        job: CaptureJob,
+        settle: Settle,
+        vocabulary: Sequence[VocabularyRecord] = (),
+    ) -> AppendResult:
+        """Store the records of `job` under its behaviour, as the module docstring describes, with the
+        master data its document declared (kept only if the capture stores something).
 
         Once the records are written (or, under rollback with a duplicate, removed again) the store
         awaits `settle(result)` to finish the job, and saves the job together with making its events
@@ -126,7 +153,34 @@ class EventStore(Protocol):
         """Which of these eventIDs already name a stored event that is not an error declaration."""
 
     async def find_events(self, query: EventQuery, after: Cursor | None, limit: int) -> list[StoredEvent]:
-        """Up to `limit` visible events matching `query`, in visibility order, after `after`."""
+        """Up to `limit` visible events matching `query`, after `after`, in visibility order or in the
+        query's order (then visibility order)."""
+
+    async def count_events(self, query: EventQuery, cap: int) -> int:
+        """How many visible events match, counting no further than `cap`."""
+
+    async def distinct_values(self, field: Field, after: str | None, limit: int) -> list[str]:
+        """Distinct values of a column or identifier role among visible events, ascending, after `after`."""
+
+    async def vocabulary_children(self, keys: Collection[str]) -> set[str]:
+        """The children (canonical keys) the latest master data gives these elements."""
+
+    async def vocabulary_with_attribute(self, name: str, values: Collection[str] | None) -> set[str]:
+        """Keys of the elements whose latest master data has attribute `name` (with one of `values`)."""
+
+    async def vocabulary_elements(self, keys: Collection[str]) -> list[VocabularyRecord]:
+        """The latest version of each of these elements (of every vocabulary type that has it)."""
+
+    async def save_named_query(self, query: NamedQuery) -> bool:
+        """Store a named query; False (and nothing stored) if the name is taken."""
+
+    async def get_named_query(self, name: str) -> NamedQuery | None: ...
+
+    async def list_named_queries(self, after: str | None, limit: int) -> list[NamedQuery]:
+        """Named queries in name order, after the name `after`."""
+
+    async def delete_named_query(self, name: str) -> bool:
+        """Delete a named query; whether it existed."""
 
     async def save_job(self, job: CaptureJob) -> None:
         """Insert or replace a capture job."""

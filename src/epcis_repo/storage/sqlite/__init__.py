@@ -1,0 +1,5 @@
+"""The embedded default store (SQLite)."""
+
+from epcis_repo.storage.sqlite.store import SqliteEventStore
+
+__all__ = ["SqliteEventStore"]

@@ -1,0 +1,462 @@
+"""Reading events from the SQLite store: conditions become SQL over indexes, pages follow a cursor.
+
+Event rows are numbered in visibility order, so `events.id` order is (commit, position) order, and
+since SQLite ends every index with the rowid, an equality index lists its matches in visibility
+order: such a page is an index range read up to `limit`, and a cursor becomes a lower bound on `id`.
+Ranges, key patterns and facts list theirs by value; `_page_ids` chooses how to read those.
+
+Where each field lives: columns of `events` (one value per event); `event_keys (field, key, event)`
+for identifier roles and text facts; `event_numbers (field, number, event)` for numeric facts.
+User values only ever reach SQL as bound parameters.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+from collections.abc import Collection, Sequence
+
+from epcis_repo.epcis.identifiers import KeyMatch
+from epcis_repo.query.model import (
+    AnyOf,
+    Condition,
+    Cursor,
+    EventQuery,
+    Exists,
+    InRange,
+    MatchesKey,
+    Order,
+    is_numeric,
+)
+from epcis_repo.storage.port import StoredEvent
+from epcis_repo.storage.sqlite.schema import COLUMNS
+
+BATCH = 500  # values per IN list when looking up many keys
+_INT64 = (-(2**63), 2**63 - 1)
+# Reading a page (_page_ids): most matches a condition may have to drive the query by its index, and
+# how many events are read in visibility order before an index takes over.
+_DRIVER_MAX = 20_000
+_IN_ORDER_FIRST = 20_000
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    conn.create_function("epcis_tail_matches", 3, _tail_matches, deterministic=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _tail_pattern(tail: str) -> re.Pattern[str]:
+    return re.compile(tail)
+
+
+def _tail_matches(key: object, start: object, tail: object) -> int:
+    """Whether `key` after its first `start` characters fully matches `tail` (see KeyMatch.matches)."""
+    if not isinstance(key, str) or not isinstance(start, int) or not isinstance(tail, str):
+        return 0
+    return int(_tail_pattern(tail).fullmatch(key[start:]) is not None)
+
+
+# --- pages of events ----------------------------------------------------------------------------------
+
+
+def find_events(
+    query: EventQuery, after: Cursor | None, limit: int, conn: sqlite3.Connection
+) -> list[StoredEvent]:
+    conn.execute("BEGIN")  # one snapshot for the steps below
+    try:
+        after_id = _after_id(after, conn)
+        if query.order is None:
+            ids = _page_ids(query.conditions, after_id, clamp(limit, 0), conn)
+        else:
+            value = after.value if after is not None else None
+            ids = _ordered_ids(query.conditions, query.order, value, after_id, clamp(limit, 0), conn)
+        found: dict[int, StoredEvent] = {}
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            rows = conn.execute(
+                "SELECT id, event_id, record_time, body, commit_no, position, event_time FROM events "
+                f"WHERE id IN ({marks(len(chunk))})",
+                chunk,
+            )
+            for row_id, event_id, record_time, body, commit, position, event_time in rows:
+                sort_value = None
+                if query.order is not None:
+                    sort_value = event_time if query.order.field == "eventTime" else record_time
+                found[row_id] = StoredEvent(
+                    event_id, record_time, bytes(body), Cursor(commit, position, sort_value)
+                )
+    finally:
+        conn.execute("COMMIT")
+    return [found[i] for i in ids]
+
+
+def count_events(query: EventQuery, cap: int, conn: sqlite3.Connection) -> int:
+    conn.execute("BEGIN")
+    try:
+        return len(_page_ids(query.conditions, 0, clamp(cap, 0), conn))
+    finally:
+        conn.execute("COMMIT")
+
+
+def _after_id(after: Cursor | None, conn: sqlite3.Connection) -> int:
+    """The last event at or before the cursor (ids follow visibility order), even if it names none."""
+    if after is None:
+        return 0
+    row = conn.execute(
+        """SELECT id FROM events WHERE (commit_no, position) <= (?, ?)
+           ORDER BY commit_no DESC, position DESC LIMIT 1""",
+        (clamp(after.commit), clamp(after.position)),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _page_ids(
+    conditions: Sequence[Condition], after_id: int, limit: int, conn: sqlite3.Connection
+) -> list[int]:
+    """The ids of the first `limit` matching events after `after_id`.
+
+    Two ways to read them. By an index: the matches of one condition (an index range or key lookup)
+    are collected and then read in id order against the other conditions; it costs as much as that
+    condition matches. In visibility order: events are read from the cursor on and filtered, stopping
+    at `limit`; it costs as much as the events read before the page fills, which is little when
+    matches are dense, and most of the table when they are rare or all late. SQLite cannot tell
+    (it keeps no range statistics), so capped counts on the indexes decide: a condition with at most
+    `_DRIVER_MAX` matches drives; without one, a bounded stretch is read in visibility order and, if
+    the page is not full, the rest is read by the index of the least broad condition.
+    """
+    if limit == 0:
+        return []
+    driver = _driver(conditions, after_id, conn)
+    if driver is None:
+        return []
+    if driver is _NO_DRIVER:
+        return _in_order(conditions, after_id, None, limit, conn)
+    count, condition = driver
+    if count > _DRIVER_MAX:
+        ids = _in_order(conditions, after_id, after_id + _IN_ORDER_FIRST, limit, conn)
+        if len(ids) == limit:
+            return ids
+        return ids + _by_index(condition, conditions, after_id + _IN_ORDER_FIRST, limit - len(ids), conn)
+    return _by_index(condition, conditions, after_id, limit, conn)
+
+
+_NO_DRIVER = (0, AnyOf("type", ()))
+
+
+def _driver(
+    conditions: Sequence[Condition], after_id: int, conn: sqlite3.Connection
+) -> tuple[int, Condition] | None:
+    """The condition with the fewest index entries after `after_id` and its (capped) count;
+    `_NO_DRIVER` when none is worth counting, None when one has no match at all."""
+    counted: list[tuple[int, Condition]] = []
+    for condition in conditions:
+        if not _indexed(condition):
+            continue
+        count = _count(condition, after_id, conn)
+        if count == 0:
+            return None
+        counted.append((count, condition))
+    return min(counted, key=lambda entry: entry[0]) if counted else _NO_DRIVER
+
+
+def _ordered_ids(
+    conditions: Sequence[Condition],
+    order: Order,
+    after_value: int | None,
+    after_id: int,
+    limit: int,
+    conn: sqlite3.Connection,
+) -> list[int]:
+    """Like `_page_ids`, sorted by a time column (then id). A selective condition gives the candidates,
+    sorted afterwards; otherwise the column's index is walked in order, filtering as it goes."""
+    if limit == 0:
+        return []
+    column = "e." + COLUMNS[order.field]
+    clauses: list[str] = []
+    params: list[object] = []
+    if after_value is not None:
+        clauses.append(f"({column}, e.id) {'<' if order.descending else '>'} (?, ?)")
+        params.extend([clamp(after_value), after_id])
+    driver = _driver(conditions, 0, conn)
+    if driver is None:
+        return []
+    if driver is not _NO_DRIVER and driver[0] <= _DRIVER_MAX:
+        arms = _arms(driver[1], 0, tails=True)
+        clauses.append(f"e.id IN ({' UNION ALL '.join(sql for sql, _ in arms)})")
+        params.extend(value for _, values in arms for value in values)
+        source = "events AS e"
+    else:
+        source = f"events AS e INDEXED BY events_{COLUMNS[order.field]}"
+    for condition in conditions:
+        clause, values = _filter(condition, equality_index=False)
+        clauses.append(clause)
+        params.extend(values)
+    direction = "DESC" if order.descending else "ASC"
+    sql = (
+        f"SELECT e.id FROM {source} WHERE {' AND '.join(clauses) or '1'} "
+        f"ORDER BY {column} {direction}, e.id {direction} LIMIT ?"
+    )
+    return [row[0] for row in conn.execute(sql, [*params, limit])]
+
+
+def _in_order(
+    conditions: Sequence[Condition], after_id: int, until_id: int | None, limit: int, conn: sqlite3.Connection
+) -> list[int]:
+    clauses, params = ["e.id > ?"], list[object]([after_id])
+    if until_id is not None:
+        clauses.append("e.id <= ?")
+        params.append(until_id)
+    for condition in conditions:
+        clause, values = _filter(condition, equality_index=True)
+        clauses.append(clause)
+        params.extend(values)
+    sql = f"SELECT e.id FROM events AS e WHERE {' AND '.join(clauses)} ORDER BY e.id LIMIT ?"
+    return [row[0] for row in conn.execute(sql, [*params, limit])]
+
+
+def _by_index(
+    driver: Condition, conditions: Sequence[Condition], after_id: int, limit: int, conn: sqlite3.Connection
+) -> list[int]:
+    arms = _arms(driver, after_id, tails=True)
+    if not arms:
+        return []
+    clauses = [f"e.id IN ({' UNION ALL '.join(sql for sql, _ in arms)})", "e.id > ?"]
+    params = [value for _, values in arms for value in values] + [after_id]
+    for condition in conditions:
+        if condition is not driver:
+            clause, values = _filter(condition, equality_index=False)
+            clauses.append(clause)
+            params.extend(values)
+    sql = f"SELECT e.id FROM events AS e WHERE {' AND '.join(clauses)} ORDER BY e.id LIMIT ?"
+    return [row[0] for row in conn.execute(sql, [*params, limit])]
+
+
+def _indexed(condition: Condition) -> bool:
+    """Whether a condition is worth counting: a range, a key match, a list field or a fact.
+
+    (Equality on a column needs no count: its index lists the matches in visibility order.)
+    """
+    if condition.field in COLUMNS:
+        if isinstance(condition, InRange):
+            return any(
+                bound is not None for bound in (condition.ge, condition.gt, condition.le, condition.lt)
+            )
+        return isinstance(condition, MatchesKey)
+    return True
+
+
+def _count(condition: Condition, after_id: int, conn: sqlite3.Connection) -> int:
+    """How many index entries the condition selects after `after_id`, counting up to one above
+    `_DRIVER_MAX` (key tails left out: they only narrow, and cost a call each)."""
+    arms = _arms(condition, after_id, tails=False)
+    if not arms:
+        return 0
+    sql = f"SELECT count(*) FROM ({' UNION ALL '.join(sql for sql, _ in arms)} LIMIT ?)"
+    params = [value for _, values in arms for value in values]
+    (count,) = conn.execute(sql, [*params, _DRIVER_MAX + 1]).fetchone()
+    return int(count)
+
+
+def _arms(condition: Condition, after_id: int, *, tails: bool) -> list[tuple[str, list[object]]]:
+    """SELECTs, each one index search, whose union is the ids of the events matching `condition`
+    after `after_id`. SQLite would scan for an OR, hence one SELECT per shape. The indexes are named:
+    planner statistics must not trade them for a scan in id order."""
+    field = str(condition.field)
+    if field in COLUMNS:
+        name = COLUMNS[field]
+        base = f"SELECT r.id FROM events AS r INDEXED BY events_{name} WHERE r.id > ? AND "
+        column = f"r.{name}"
+        if isinstance(condition, Exists):
+            return [(base + f"{column} IS NOT NULL", [after_id])]
+        if isinstance(condition, InRange):
+            clause, params = _bounds(column, condition)
+            return [(base + clause, [after_id, *params])]
+        return _key_arms(base, column, [after_id], condition, tails)
+    if is_numeric(field):
+        # NOT INDEXED: by the primary key (field, number, event), never the (event, field) index.
+        base = "SELECT n.event FROM event_numbers AS n NOT INDEXED WHERE n.field = ? AND n.event > ? AND "
+        if isinstance(condition, Exists):
+            return [(base + "1", [field, after_id])]
+        assert isinstance(condition, InRange)
+        clause, params = _bounds("n.number", condition)
+        return [(base + clause, [field, after_id, *params])]
+    base = "SELECT k.event FROM event_keys AS k NOT INDEXED WHERE k.field = ? AND k.event > ? AND "
+    if isinstance(condition, Exists):
+        return [(base + "1", [field, after_id])]
+    if isinstance(condition, InRange):
+        return []
+    return _key_arms(base, "k.key", [field, after_id], condition, tails)
+
+
+def _key_arms(
+    base: str, column: str, params: list[object], condition: AnyOf | MatchesKey, tails: bool
+) -> list[tuple[str, list[object]]]:
+    exact, ranges = _key_matches(condition)
+    arms: list[tuple[str, list[object]]] = []
+    if exact:
+        arms.append((base + f"{column} IN ({marks(len(exact))})", [*params, *exact]))
+    for match in ranges:
+        clause, values = _prefix_range(column, match, tails=tails)
+        arms.append((base + clause, [*params, *values]))
+    return arms
+
+
+def _filter(condition: Condition, *, equality_index: bool) -> tuple[str, list[object]]:
+    """The condition tested on each event row `e` read; it never brings a range index into play
+    (unary +), and uses an equality index only when `equality_index`."""
+    field = str(condition.field)
+    if field in COLUMNS:
+        column = "e." + COLUMNS[field]
+        if isinstance(condition, Exists):
+            return f"+{column} IS NOT NULL", []
+        if isinstance(condition, InRange):
+            return _bounds("+" + column, condition)
+        exact, ranges = _key_matches(condition)
+        use_index = equality_index and isinstance(condition, AnyOf)
+        alternatives = [f"{'' if use_index else '+'}{column} IN ({marks(len(exact))})"] if exact else []
+        params = list[object](exact)
+        for match in ranges:
+            clause, values = _prefix_range("+" + column, match, tails=True)
+            alternatives.append(clause)
+            params.extend(values)
+        return "(" + (" OR ".join(alternatives) or "0") + ")", params
+    if is_numeric(field):
+        # The event's own numbers, through the (event, field) index.
+        test, values = (
+            ("1", []) if isinstance(condition, Exists) else _bounds("n.number", _as_range(condition))
+        )
+        return (
+            "EXISTS (SELECT 1 FROM event_numbers AS n INDEXED BY event_numbers_event "
+            f"WHERE n.event = e.id AND n.field = ? AND {test})",
+            [field, *values],
+        )
+    if isinstance(condition, Exists):
+        test, params = "1", []
+    elif isinstance(condition, InRange):
+        return "0", []  # text never lies in a numeric range
+    else:
+        exact, ranges = _key_matches(condition)
+        alternatives = [f"k.key IN ({marks(len(exact))})"] if exact else []
+        params = list[object](exact)
+        for match in ranges:
+            clause, values = _prefix_range("k.key", match, tails=True)
+            alternatives.append(clause)
+            params.extend(values)
+        test = "(" + (" OR ".join(alternatives) or "0") + ")"
+    return (
+        "EXISTS (SELECT 1 FROM event_keys AS k INDEXED BY event_keys_event "
+        f"WHERE k.event = e.id AND k.field = ? AND {test})",
+        [field, *params],
+    )
+
+
+def _as_range(condition: Condition) -> InRange:
+    assert isinstance(condition, InRange)
+    return condition
+
+
+def _bounds(column: str, condition: InRange) -> tuple[str, list[object]]:
+    clauses, params = ["1"], list[object]()
+    for operator, bound in (
+        (">=", condition.ge),
+        (">", condition.gt),
+        ("<=", condition.le),
+        ("<", condition.lt),
+    ):
+        if bound is not None:
+            clauses.append(f"{column} {operator} ?")
+            params.append(clamp(bound) if isinstance(bound, int) else bound)
+    return " AND ".join(clauses), params
+
+
+def _key_matches(condition: AnyOf | MatchesKey) -> tuple[list[str], list[KeyMatch]]:
+    """The exact keys and the prefix matches of a condition (none that no stored text can match)."""
+    if isinstance(condition, AnyOf):
+        return [v for v in dict.fromkeys(condition.values) if storable(v)], []
+    exact = [m.prefix for m in condition.matches if m.exact and storable(m.prefix)]
+    return list(dict.fromkeys(exact)), [m for m in condition.matches if not m.exact and storable(m.prefix)]
+
+
+def _prefix_range(column: str, match: KeyMatch, *, tails: bool) -> tuple[str, list[object]]:
+    """`column` starts with the literal prefix (an index range), and the rest fully matches the tail
+    (checked only when `tails`)."""
+    clauses, params = [f"{column} >= ?"], list[object]([match.prefix])
+    upper = _prefix_upper_bound(match.prefix)
+    if upper is not None:
+        clauses.append(f"{column} < ?")
+        params.append(upper)
+    if tails and match.tail is not None:
+        clauses.append(f"epcis_tail_matches({column.lstrip('+')}, ?, ?)")
+        params.extend([len(match.prefix), match.tail])
+    return "(" + " AND ".join(clauses) + ")", params
+
+
+def _prefix_upper_bound(prefix: str) -> str | None:
+    """The least string above every string that starts with `prefix`; None when there is none.
+
+    SQLite compares text as UTF-8 bytes, which orders like code points. So the bound is the prefix
+    with its last character raised by one code point, after dropping trailing U+10FFFF (they cannot
+    be raised), and skipping the surrogates, which no stored (UTF-8) text contains.
+    """
+    stem = prefix.rstrip("\U0010ffff")
+    if not stem:
+        return None
+    following = ord(stem[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:
+        following = 0xE000
+    return stem[:-1] + chr(following)
+
+
+# --- distinct values --------------------------------------------------------------------------------
+
+
+def distinct_values(field: str, after: str | None, limit: int, conn: sqlite3.Connection) -> list[str]:
+    """One index seek per value: the least value above the previous one."""
+    if field in COLUMNS:
+        sql, params = f"SELECT min({COLUMNS[field]}) FROM events WHERE {COLUMNS[field]} > ?", []
+    else:
+        sql, params = "SELECT min(key) FROM event_keys WHERE field = ? AND key > ?", [field]
+    values: list[str] = []
+    last = after if after is not None else ""
+    conn.execute("BEGIN")
+    try:
+        while len(values) < limit:
+            (value,) = conn.execute(sql, [*params, last]).fetchone()
+            if value is None:
+                break
+            values.append(value)
+            last = value
+    finally:
+        conn.execute("COMMIT")
+    return values
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def lookup(sql: str, values: Collection[str], conn: sqlite3.Connection) -> set[str]:
+    """The first column of `sql` (with ``{}`` standing for a list of placeholders) for these values."""
+    unique = [v for v in dict.fromkeys(values) if storable(v)]
+    found: set[str] = set()
+    for start in range(0, len(unique), BATCH):
+        chunk = unique[start : start + BATCH]
+        found.update(row[0] for row in conn.execute(sql.format(marks(len(chunk))), chunk))
+    return found
+
+
+def storable(value: str) -> bool:
+    """Whether SQLite can hold the text: a lone surrogate cannot be UTF-8, so no stored value has one."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def clamp(value: int, low: int = _INT64[0]) -> int:
+    """An integer SQLite can bind, with its order kept (cursors and bounds may come from clients)."""
+    return max(low, min(value, _INT64[1]))

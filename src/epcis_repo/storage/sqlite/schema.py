@@ -1,0 +1,128 @@
+"""The SQLite store's schema: versioned, migrated in order when a store opens."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from epcis_repo.storage.port import StorageError
+
+# The columns of the events table that hold one query field each.
+COLUMNS: dict[str, str] = {
+    "type": "type",
+    "eventTime": "event_time",
+    "recordTime": "record_time",
+    "action": "action",
+    "bizStep": "biz_step",
+    "disposition": "disposition",
+    "readPoint": "read_point",
+    "bizLocation": "biz_location",
+    "eventID": "event_id",
+}
+
+# Schema versions, applied in order on open (PRAGMA user_version counts those applied). Add a
+# migration for every change; never edit one that has shipped.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+        "INSERT INTO meta (name, value) VALUES ('last_commit', 0)",
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,  -- visibility order (module docstring)
+            commit_no INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            capture_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            dedup_key TEXT NOT NULL UNIQUE,
+            declaration INTEGER NOT NULL CHECK (declaration IN (0, 1)),
+            type TEXT NOT NULL,
+            event_time INTEGER NOT NULL,
+            record_time INTEGER NOT NULL,
+            action TEXT,
+            biz_step TEXT,
+            disposition TEXT,
+            read_point TEXT,
+            biz_location TEXT,
+            body BLOB NOT NULL,
+            UNIQUE (commit_no, position)
+        )""",
+        # Only events that are not error declarations own their eventID.
+        "CREATE UNIQUE INDEX events_owned_event_id ON events (event_id) WHERE declaration = 0",
+        "CREATE INDEX events_capture_id ON events (capture_id)",
+        *(f"CREATE INDEX events_{column} ON events ({column})" for column in COLUMNS.values()),
+        # Identifier membership of the list fields; the key order serves exact keys and prefixes.
+        """CREATE TABLE event_keys (
+            field TEXT NOT NULL,
+            key TEXT NOT NULL,
+            event INTEGER NOT NULL REFERENCES events (id),
+            PRIMARY KEY (field, key, event)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE capture_jobs (
+            capture_id TEXT PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            running INTEGER NOT NULL,
+            job BLOB NOT NULL  -- the CaptureJob as JSON
+        )""",
+        # An event's own keys, for testing an event read in visibility order (and for the foreign key).
+        "CREATE INDEX event_keys_event ON event_keys (event, field)",
+        "CREATE INDEX capture_jobs_newest_first ON capture_jobs (created_at, capture_id)",
+        "CREATE INDEX capture_jobs_running ON capture_jobs (capture_id) WHERE running = 1",
+    ),
+    (
+        # Facts with a number (quantities, sensor values, times ...); text facts share event_keys.
+        """CREATE TABLE event_numbers (
+            field TEXT NOT NULL,
+            number REAL NOT NULL,
+            event INTEGER NOT NULL REFERENCES events (id),
+            PRIMARY KEY (field, number, event)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX event_numbers_event ON event_numbers (event, field)",
+        # Master data, one version per capture that declared it; the latest (highest commit) counts.
+        """CREATE TABLE vocabulary (
+            type TEXT NOT NULL,
+            key TEXT NOT NULL,  -- the element's canonical key
+            commit_no INTEGER NOT NULL,
+            element BLOB NOT NULL,  -- the vocabulary element as captured (JSON)
+            PRIMARY KEY (type, key, commit_no)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX vocabulary_key ON vocabulary (key, type, commit_no)",
+        """CREATE TABLE vocabulary_attributes (
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            key TEXT NOT NULL,
+            type TEXT NOT NULL,
+            commit_no INTEGER NOT NULL,
+            PRIMARY KEY (name, value, key, type, commit_no)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE vocabulary_children (
+            key TEXT NOT NULL,
+            type TEXT NOT NULL,
+            commit_no INTEGER NOT NULL,
+            child TEXT NOT NULL,
+            PRIMARY KEY (key, type, commit_no, child)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE named_queries (
+            name TEXT PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            definition BLOB NOT NULL  -- the query as the client defined it (JSON)
+        ) WITHOUT ROWID""",
+    ),
+)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version > len(MIGRATIONS):
+        raise StorageError(
+            f"The SQLite database has schema version {version}; "
+            f"this repository knows versions up to {len(MIGRATIONS)}"
+        )
+    for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

@@ -1,0 +1,584 @@
+"""SQLite store: the embedded default, one file and no server (stdlib sqlite3, WAL).
+
+Visibility is SQLite's own: a capture's events, the commit counter and its settled job are written
+in one transaction, so readers (other connections, WAL snapshots) see a capture whole or not at all,
+and a crash leaves either the committed capture or nothing of it; `open` then fails the jobs still
+marked running, as every store does. Reading is in `queries`, the schema in `schema`, and the lock
+that keeps one process per database in `lock`.
+
+Threads: the event loop never waits on SQLite. One writer thread owns the only write connection and
+runs every write in submission order; appends and job saves are serialized by an asyncio lock, held
+across `settle` while the capture's transaction stays open. Reads run on a small pool of threads,
+each with a read-only connection of its own, never blocked by the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from epcis_repo.epcis.timestamps import now_micros
+from epcis_repo.query.model import Cursor, EventQuery, Field
+from epcis_repo.storage.port import (
+    AppendResult,
+    Behaviour,
+    CaptureJob,
+    EventRecord,
+    NamedQuery,
+    Settle,
+    StorageError,
+    StoredEvent,
+    VocabularyRecord,
+    settle_interrupted,
+)
+from epcis_repo.storage.sqlite.lock import ProcessLock
+from epcis_repo.storage.sqlite.queries import (
+    BATCH,
+    clamp,
+    count_events,
+    distinct_values,
+    find_events,
+    lookup,
+    marks,
+    register_functions,
+    storable,
+)
+from epcis_repo.storage.sqlite.schema import migrate
+
+T = TypeVar("T")
+
+_BUSY_TIMEOUT_MS = 10_000  # WAL readers never wait for the writer; this covers checkpoints and opening
+
+_INSERT_EVENT = """
+    INSERT INTO events (id, commit_no, position, capture_id, event_id, hash, dedup_key, declaration,
+                        type, event_time, record_time, action, biz_step, disposition, read_point,
+                        biz_location, body)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT DO NOTHING
+"""  # a duplicate (dedup key or owned eventID) is skipped, and found missing afterwards
+_INSERT_KEY = "INSERT INTO event_keys (field, key, event) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+_INSERT_NUMBER = "INSERT INTO event_numbers (field, number, event) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+# The latest version of a vocabulary element is the one of its highest commit.
+_LATEST = (
+    "commit_no = (SELECT max(v.commit_no) FROM vocabulary AS v WHERE v.type = {0}.type AND v.key = {0}.key)"
+)
+_LATEST_CHILDREN = (
+    "SELECT c.child FROM vocabulary_children AS c WHERE c.key IN ({}) AND c." + _LATEST.format("c")
+)
+_LATEST_WITH_ATTRIBUTE = (
+    "SELECT DISTINCT a.key FROM vocabulary_attributes AS a WHERE a.name = ? AND {} AND a."
+    + _LATEST.format("a")
+)
+_LATEST_ELEMENTS = (
+    "SELECT e.type, e.key, e.element, e.commit_no FROM vocabulary AS e WHERE e.key IN ({}) AND e."
+    + _LATEST.format("e")
+)
+_SAVE_JOB = """
+    INSERT INTO capture_jobs (capture_id, created_at, running, job) VALUES (?, ?, ?, ?)
+    ON CONFLICT (capture_id) DO UPDATE
+    SET created_at = excluded.created_at, running = excluded.running, job = excluded.job
+"""
+
+
+class SqliteEventStore:
+    def __init__(self, path: Path, *, readers: int = 4) -> None:
+        self._path = path
+        self._process_lock = ProcessLock(path.with_name(path.name + ".lock"), path)
+        self._reader_count = readers
+        self._writer_pool: ThreadPoolExecutor | None = None
+        self._reader_pool: ThreadPoolExecutor | None = None
+        self._writer: sqlite3.Connection | None = None  # used on the writer thread only
+        self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._all_readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._write_lock = asyncio.Lock()
+        self._appending: asyncio.Task[Any] | None = None
+        self._last_record_time = 0
+
+    # --- life cycle -------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._writer_pool is not None:
+            return
+        self._process_lock.acquire()  # never waits: refused at once if another store holds it
+        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="epcis-sqlite-writer")
+        self._reader_pool = ThreadPoolExecutor(self._reader_count, thread_name_prefix="epcis-sqlite-reader")
+        try:
+            self._last_record_time = await self._write(self._open_writer)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._writer_pool is None:
+            return
+        async with self._write_lock:  # a running append finishes first
+            writer, readers = self._writer_pool, self._reader_pool
+            self._writer_pool = self._reader_pool = None
+            try:
+                # Readers go first: the last connection to close checkpoints the WAL into the database.
+                await asyncio.to_thread(self._close_readers, readers)
+                await asyncio.get_running_loop().run_in_executor(writer, self._close_writer)
+            except sqlite3.Error as error:
+                raise StorageError(f"SQLite could not close {self._path}: {error}") from error
+            finally:
+                await asyncio.to_thread(writer.shutdown)
+                # Last: another process may open the database once every connection of this one is closed.
+                self._process_lock.release()
+
+    def _open_writer(self) -> int:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self._path, isolation_level=None)
+        try:
+            (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            if mode != "wal":
+                raise StorageError(f"SQLite cannot use write-ahead logging for {self._path} ({mode})")
+            # FULL: a capture reported stored survives power loss too, not just a crash of the process.
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            # Checkpoint every ~40 MB of WAL rather than every 4 MB: fewer, larger copies into the database.
+            conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            register_functions(conn)
+            migrate(conn)
+            last_record_time = _recover(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._writer = conn
+        return last_record_time
+
+    def _close_writer(self) -> None:
+        conn, self._writer = self._writer, None
+        if conn is not None:
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                conn.execute("PRAGMA optimize")
+            finally:
+                conn.close()
+
+    def _close_readers(self, pool: ThreadPoolExecutor | None) -> None:
+        if pool is not None:
+            pool.shutdown(wait=True)
+        with self._readers_lock:
+            connections, self._all_readers = self._all_readers, []
+            self._idle_readers = queue.SimpleQueue()
+        for conn in connections:
+            conn.close()
+
+    # --- running work on the threads ----------------------------------------------------------------
+
+    async def _write(self, work: Callable[..., T], *args: Any) -> T:
+        """Run `work(*args)` on the writer thread (whose connection it uses), in submission order."""
+        pool = self._writer_pool
+        if pool is None:
+            raise StorageError("The SQLite store is not open")
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(work, *args))
+        except (sqlite3.Error, OSError) as error:
+            raise StorageError(f"SQLite write failed ({self._path}): {error}") from error
+
+    def _writer_connection(self) -> sqlite3.Connection:
+        if self._writer is None:
+            raise StorageError("The SQLite store is not open")
+        return self._writer
+
+    async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(connection)` on a reader thread with a read-only connection."""
+        pool = self._reader_pool
+        if pool is None:
+            raise StorageError("The SQLite store is not open")
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, self._with_reader, work)
+        except RuntimeError as error:  # the pool shut down meanwhile
+            raise StorageError("The SQLite store is closed") from error
+        except sqlite3.Error as error:
+            raise StorageError(f"SQLite read failed ({self._path}): {error}") from error
+
+    def _with_reader(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            conn = self._idle_readers.get_nowait()
+        except queue.Empty:
+            conn = self._connect_reader()
+        try:
+            return work(conn)
+        finally:
+            if conn.in_transaction:  # never hand on a connection stuck on an old snapshot
+                conn.execute("ROLLBACK")
+            self._idle_readers.put(conn)
+
+    def _connect_reader(self) -> sqlite3.Connection:
+        # Used by one pool thread at a time, and closed by `close` once the pool has stopped.
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        with self._readers_lock:
+            self._all_readers.append(conn)
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA cache_size = -16384")
+        register_functions(conn)
+        return conn
+
+    # --- capture --------------------------------------------------------------------------------------
+
+    async def append(
+        self,
+        records: Sequence[EventRecord],
+        job: CaptureJob,
+        settle: Settle,
+        vocabulary: Sequence[VocabularyRecord] = (),
+    ) -> AppendResult:
+        async with self._write_lock:
+            self._appending = asyncio.current_task()
+            try:
+                return await self._append(records, job, settle, vocabulary)
+            finally:
+                self._appending = None
+
+    async def _append(
+        self,
+        records: Sequence[EventRecord],
+        job: CaptureJob,
+        settle: Settle,
+        vocabulary: Sequence[VocabularyRecord],
+    ) -> AppendResult:
+        # recordTime only grows, whatever the clock does.
+        record_time = self._last_record_time = max(now_micros(), self._last_record_time + 1)
+        rollback = job.behaviour is Behaviour.ROLLBACK
+        try:
+            commit, duplicates, stored = await self._write(
+                self._write_records, records, vocabulary, job.capture_id, record_time, rollback
+            )
+            job.commit = commit
+            result = AppendResult(record_time, stored, duplicates)
+            # The transaction stays open across `settle`: readers still see the store as before.
+            await settle(result)
+            await self._write(self._commit_capture, job)
+        except BaseException:
+            # A cancelled await leaves its work running on the writer thread; the abort queues behind
+            # it, and is shielded, so that no transaction stays open whatever interrupted the capture.
+            if await asyncio.shield(self._write(self._abort_capture)):
+                job.commit = None
+            raise
+        return result
+
+    def _write_records(
+        self,
+        records: Sequence[EventRecord],
+        vocabulary: Sequence[VocabularyRecord],
+        capture_id: str,
+        record_time: int,
+        rollback: bool,
+    ) -> tuple[int, tuple[int, ...], int]:
+        """Begin the capture's transaction and write its records: (commit, duplicates, stored)."""
+        conn = self._writer_connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            (commit,) = conn.execute(
+                "UPDATE meta SET value = value + 1 WHERE name = 'last_commit' RETURNING value"
+            ).fetchone()
+            (base,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()
+            conn.execute("SAVEPOINT records")
+            before = conn.total_changes
+            conn.executemany(
+                _INSERT_EVENT,
+                (_event_row(r, base + i, commit, i, capture_id, record_time) for i, r in enumerate(records)),
+            )
+            duplicates: tuple[int, ...] = ()
+            if conn.total_changes - before != len(records):
+                present = {row[0] for row in conn.execute("SELECT id FROM events WHERE id >= ?", (base,))}
+                duplicates = tuple(i for i in range(len(records)) if base + i not in present)
+            if duplicates and rollback:
+                conn.execute("ROLLBACK TO records")
+                stored = 0
+            else:
+                skipped = set(duplicates)
+                kept = [(base + i, r) for i, r in enumerate(records) if i not in skipped]
+                conn.executemany(
+                    _INSERT_KEY,
+                    (
+                        *(
+                            (str(field), key, row)
+                            for row, r in kept
+                            for field, keys in r.keys.items()
+                            for key in keys
+                        ),
+                        *(
+                            (name, value, row)
+                            for row, r in kept
+                            for name, value in r.facts
+                            if isinstance(value, str)
+                        ),
+                    ),
+                )
+                conn.executemany(
+                    _INSERT_NUMBER,
+                    (
+                        (name, value, row)
+                        for row, r in kept
+                        for name, value in r.facts
+                        if not isinstance(value, str)
+                    ),
+                )
+                stored = len(kept)
+                if stored:
+                    _write_vocabulary(conn, vocabulary, commit)
+            conn.execute("RELEASE records")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return commit, duplicates, stored
+
+    def _commit_capture(self, job: CaptureJob) -> None:
+        conn = self._writer_connection()
+        _save_job(conn, job)
+        conn.execute("COMMIT")
+
+    def _abort_capture(self) -> bool:
+        """Roll back the capture's transaction if it is still open; whether it was."""
+        conn = self._writer_connection()
+        if not conn.in_transaction:
+            return False
+        conn.execute("ROLLBACK")
+        return True
+
+    # --- lookups --------------------------------------------------------------------------------------
+
+    async def stored_keys(self, dedup_keys: Collection[str]) -> set[str]:
+        return await self._read(
+            functools.partial(lookup, "SELECT dedup_key FROM events WHERE dedup_key IN ({})", dedup_keys)
+        )
+
+    async def used_event_ids(self, event_ids: Collection[str]) -> set[str]:
+        sql = "SELECT event_id FROM events WHERE declaration = 0 AND event_id IN ({})"
+        return await self._read(functools.partial(lookup, sql, event_ids))
+
+    async def find_events(self, query: EventQuery, after: Cursor | None, limit: int) -> list[StoredEvent]:
+        return await self._read(functools.partial(find_events, query, after, limit))
+
+    async def count_events(self, query: EventQuery, cap: int) -> int:
+        return await self._read(functools.partial(count_events, query, cap))
+
+    async def distinct_values(self, field: Field, after: str | None, limit: int) -> list[str]:
+        return await self._read(functools.partial(distinct_values, str(field), after, clamp(limit, 0)))
+
+    # --- master data ----------------------------------------------------------------------------------
+
+    async def vocabulary_children(self, keys: Collection[str]) -> set[str]:
+        return await self._read(functools.partial(lookup, _LATEST_CHILDREN, keys))
+
+    async def vocabulary_with_attribute(self, name: str, values: Collection[str] | None) -> set[str]:
+        def find(conn: sqlite3.Connection) -> set[str]:
+            if values is None:
+                rows = conn.execute(_LATEST_WITH_ATTRIBUTE.format("1"), (name,))
+                return {key for (key,) in rows}
+            sql = _LATEST_WITH_ATTRIBUTE.format("a.value IN ({})")
+            found: set[str] = set()
+            chosen = [v for v in dict.fromkeys(values) if storable(v)]
+            for start in range(0, len(chosen), BATCH):
+                chunk = chosen[start : start + BATCH]
+                found.update(key for (key,) in conn.execute(sql.format(marks(len(chunk))), (name, *chunk)))
+            return found
+
+        return await self._read(find)
+
+    async def vocabulary_elements(self, keys: Collection[str]) -> list[VocabularyRecord]:
+        def find(conn: sqlite3.Connection) -> list[VocabularyRecord]:
+            chosen = [k for k in dict.fromkeys(keys) if storable(k)]
+            found: list[VocabularyRecord] = []
+            for start in range(0, len(chosen), BATCH):
+                chunk = chosen[start : start + BATCH]
+                found.extend(
+                    _vocabulary_record(conn, *row)
+                    for row in conn.execute(_LATEST_ELEMENTS.format(marks(len(chunk))), chunk)
+                )
+            return found
+
+        return await self._read(find)
+
+    # --- named queries --------------------------------------------------------------------------------
+
+    async def save_named_query(self, query: NamedQuery) -> bool:
+        def save() -> bool:
+            cursor = self._writer_connection().execute(
+                "INSERT INTO named_queries (name, created_at, definition) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (query.name, query.created_at, query.definition),
+            )
+            return cursor.rowcount == 1
+
+        async with self._write_lock:
+            return await self._write(save)
+
+    async def get_named_query(self, name: str) -> NamedQuery | None:
+        def get(conn: sqlite3.Connection) -> NamedQuery | None:
+            row = conn.execute(
+                "SELECT name, created_at, definition FROM named_queries WHERE name = ?", (name,)
+            ).fetchone()
+            return NamedQuery(row[0], row[1], bytes(row[2])) if row else None
+
+        return await self._read(get) if storable(name) else None
+
+    async def list_named_queries(self, after: str | None, limit: int) -> list[NamedQuery]:
+        def page(conn: sqlite3.Connection) -> list[NamedQuery]:
+            rows = conn.execute(
+                "SELECT name, created_at, definition FROM named_queries WHERE name > ? ORDER BY name LIMIT ?",
+                (after if after is not None and storable(after) else "", clamp(limit, 0)),
+            )
+            return [NamedQuery(name, created_at, bytes(definition)) for name, created_at, definition in rows]
+
+        return await self._read(page)
+
+    async def delete_named_query(self, name: str) -> bool:
+        def delete() -> bool:
+            return (
+                self._writer_connection()
+                .execute("DELETE FROM named_queries WHERE name = ?", (name,))
+                .rowcount
+                == 1
+            )
+
+        if not storable(name):
+            return False
+        async with self._write_lock:
+            return await self._write(delete)
+
+    # --- jobs -----------------------------------------------------------------------------------------
+
+    async def save_job(self, job: CaptureJob) -> None:
+        if self._appending is not None and self._appending is asyncio.current_task():
+            # Saved from `settle`: the job joins the open capture transaction (waiting would deadlock).
+            await self._write(self._save_job, job)
+            return
+        async with self._write_lock:
+            await self._write(self._save_job, job)
+
+    def _save_job(self, job: CaptureJob) -> None:
+        _save_job(self._writer_connection(), job)
+
+    async def get_job(self, capture_id: str) -> CaptureJob | None:
+        def get(conn: sqlite3.Connection) -> CaptureJob | None:
+            row = conn.execute("SELECT job FROM capture_jobs WHERE capture_id = ?", (capture_id,)).fetchone()
+            return _job_from_json(row[0]) if row else None
+
+        return await self._read(get)
+
+    async def list_jobs(self, after: str | None, limit: int) -> list[CaptureJob]:
+        def page(conn: sqlite3.Connection) -> list[CaptureJob]:
+            if after is None:
+                sql = "SELECT job FROM capture_jobs ORDER BY created_at DESC, capture_id DESC LIMIT ?"
+                rows = conn.execute(sql, (clamp(limit, 0),))
+            else:
+                # An unknown `after` compares with NULL: no rows, as in the MongoDB store.
+                sql = """
+                    SELECT job FROM capture_jobs
+                    WHERE (created_at, capture_id) < (SELECT created_at, capture_id FROM capture_jobs
+                                                      WHERE capture_id = ?)
+                    ORDER BY created_at DESC, capture_id DESC LIMIT ?"""
+                rows = conn.execute(sql, (after, clamp(limit, 0)))
+            return [_job_from_json(job) for (job,) in rows]
+
+        return await self._read(page)
+
+
+def _recover(conn: sqlite3.Connection) -> int:
+    """Fail the jobs a crash left running (SQLite itself dropped their uncommitted events).
+
+    Returns the latest recordTime stored.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        interrupted = [
+            _job_from_json(job) for (job,) in conn.execute("SELECT job FROM capture_jobs WHERE running = 1")
+        ]
+        finished_at = now_micros()
+        for job in interrupted:
+            settle_interrupted(job, finished_at)
+            _save_job(conn, job)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    (last,) = conn.execute("SELECT coalesce(max(record_time), 0) FROM events").fetchone()
+    return int(last)
+
+
+def _event_row(
+    record: EventRecord, row_id: int, commit: int, position: int, capture_id: str, record_time: int
+) -> tuple[object, ...]:
+    return (
+        row_id,
+        commit,
+        position,
+        capture_id,
+        record.event_id,
+        record.event_hash,
+        record.dedup_key,
+        int(record.is_declaration),
+        record.event_type,
+        record.event_time,
+        record_time,
+        record.action,
+        record.biz_step,
+        record.disposition,
+        record.read_point,
+        record.biz_location,
+        record.body,
+    )
+
+
+def _save_job(conn: sqlite3.Connection, job: CaptureJob) -> None:
+    document = orjson.dumps(dataclasses.asdict(job))
+    conn.execute(_SAVE_JOB, (job.capture_id, job.created_at, int(job.running), document))
+
+
+_JOB_FIELDS = frozenset(f.name for f in dataclasses.fields(CaptureJob))
+
+
+def _job_from_json(document: bytes) -> CaptureJob:
+    fields = {k: v for k, v in orjson.loads(document).items() if k in _JOB_FIELDS}
+    fields["behaviour"] = Behaviour(fields["behaviour"])
+    return CaptureJob(**fields)
+
+
+def _write_vocabulary(conn: sqlite3.Connection, vocabulary: Sequence[VocabularyRecord], commit: int) -> None:
+    conn.executemany(
+        "INSERT INTO vocabulary (type, key, commit_no, element) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        ((v.type, v.key, commit, v.element) for v in vocabulary),
+    )
+    conn.executemany(
+        "INSERT INTO vocabulary_attributes (name, value, key, type, commit_no) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        ((name, value, v.key, v.type, commit) for v in vocabulary for name, value in v.attributes),
+    )
+    conn.executemany(
+        "INSERT INTO vocabulary_children (key, type, commit_no, child) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        ((v.key, v.type, commit, child) for v in vocabulary for child in v.children),
+    )
+
+
+def _vocabulary_record(
+    conn: sqlite3.Connection, type_: str, key: str, element: bytes, commit: int
+) -> VocabularyRecord:
+    attributes = conn.execute(
+        "SELECT name, value FROM vocabulary_attributes WHERE key = ? AND type = ? AND commit_no = ?",
+        (key, type_, commit),
+    ).fetchall()
+    children = conn.execute(
+        "SELECT child FROM vocabulary_children WHERE key = ? AND type = ? AND commit_no = ?",
+        (key, type_, commit),
+    ).fetchall()
+    return VocabularyRecord(
+        type_, key, bytes(element), tuple((n, v) for n, v in attributes), tuple(c for (c,) in children)
+    )
