@@ -16,6 +16,7 @@ from epcis_repo.epcis.identifiers import instance_matches
 from epcis_repo.epcis.timestamps import to_micros
 from epcis_repo.query.model import (
     NUMBER,
+    AnyNumber,
     AnyOf,
     Condition,
     Cursor,
@@ -328,7 +329,7 @@ async def test_facts_are_matched_by_text_number_and_presence(store: EventStore) 
 
     grade = fact("ext", "{https://ns.example.com/epcis}grade")
     moisture = fact("ext", "{https://ns.example.com/epcis}moisture", kind=NUMBER)
-    kelvin = fact("sensor", ".value@KEL", kind=NUMBER)
+    kelvin = fact("sensor.value@KEL", kind=NUMBER)
     assert await found(AnyOf(grade, ("A",))) == ["cold"]
     assert await found(AnyOf(grade, ("A", "B"))) == ["cold", "warm"]
     assert await found(Exists(grade)) == ["cold", "warm"]
@@ -336,6 +337,9 @@ async def test_facts_are_matched_by_text_number_and_presence(store: EventStore) 
     assert await found(InRange(moisture, gt=12.5)) == []
     assert await found(InRange(kelvin, gt=280.0)) == ["warm"]  # 300.15 K; 4.5 °C is 277.65 K
     assert await found(InRange(kelvin, le=277.65, ge=277.64)) == ["cold"]
+    assert await found(AnyNumber(kelvin, (277.65, 1.0))) == ["cold"]  # 4.5 °C, converted
+    assert await found(AnyNumber(moisture, (12.5000000001,))) == ["cold"]
+    assert await found(AnyNumber(moisture, (12.6,))) == []
     assert await found(
         AnyOf("sensor.type", ("https://gs1.org/voc/Temperature",)), InRange(kelvin, lt=280)
     ) == ["cold"]

@@ -20,6 +20,7 @@ from epcis_repo.capture.schema import SchemaValidator
 from epcis_repo.capture.service import ALREADY_EXISTS, CaptureService
 from epcis_repo.capture.validation import check_document
 from epcis_repo.demo import demo_document
+from epcis_repo.epcis.rendering import CompanyPrefixes
 from epcis_repo.settings import Settings
 from epcis_repo.storage.configured import open_configured_store
 from epcis_repo.storage.port import Behaviour, EventStore
@@ -50,6 +51,7 @@ def create_app(
                 capture=service,
                 schema=SchemaValidator.load(),
                 limits=BodyLimits(settings.capture_limit_bytes, settings.capture_limit_events),
+                prefixes=CompanyPrefixes(),
             )
             if demo:
                 await _load_demo(app.state.repository)

@@ -12,8 +12,8 @@ from starlette.responses import Response
 
 from epcis_repo.api.bodies import read_json
 from epcis_repo.api.deps import RepositoryDep
-from epcis_repo.api.documents import event_json
-from epcis_repo.api.headers import options
+from epcis_repo.api.documents import rendered_event
+from epcis_repo.api.headers import OutputDep, options
 from epcis_repo.api.pages import next_link, page_size
 from epcis_repo.api.problems import Problem, not_found, validation_problem
 from epcis_repo.capture.validation import InvalidDocument, check_document, check_event
@@ -176,7 +176,7 @@ async def capture_job_options(
         409: {"description": "Already stored."},
     },
 )
-async def capture_event(request: Request, repository: RepositoryDep) -> Response:
+async def capture_event(request: Request, repository: RepositoryDep, output: OutputDep) -> Response:
     event = await read_json(request, repository.limits)
     if isinstance(event, dict) and event.get("type") in DOCUMENT_TYPES:
         detail = "POST /events takes one event; send EPCIS documents to POST /capture."
@@ -193,8 +193,10 @@ async def capture_event(request: Request, repository: RepositoryDep) -> Response
             eventID=record.event_id, eventHash=record.event_hash,
         )  # fmt: skip
     location = str(request.url_for("read_event", eventID=quote(record.event_id, safe="")))
-    body = event_json(record.body, outcome.result.record_time)
-    return Response(body, status_code=201, media_type="application/json", headers={"Location": location})
+    body, headers = rendered_event(record.body, outcome.result.record_time, output, repository.prefixes)
+    return Response(
+        body, status_code=201, media_type="application/json", headers={"Location": location, **headers}
+    )
 
 
 # Make the documented request bodies known to the OpenAPI document.

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from epcis_repo.api.bodies import BodyLimits
 from epcis_repo.capture.schema import SchemaValidator
 from epcis_repo.capture.service import CaptureService
+from epcis_repo.epcis.rendering import CompanyPrefixes
 from epcis_repo.settings import Settings
 from epcis_repo.storage.port import EventStore
 
@@ -23,6 +24,8 @@ class Repository:
     capture: CaptureService
     schema: SchemaValidator
     limits: BodyLimits
+    # Shared by every request: what rendering learns serves later responses.
+    prefixes: CompanyPrefixes
 
 
 def _repository(request: Request) -> Repository:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from epcis_repo.api.deps import RepositoryDep
+from epcis_repo.api.deps import Repository, RepositoryDep
 from epcis_repo.api.documents import query_document
-from epcis_repo.api.headers import options
+from epcis_repo.api.headers import OutputDep, options
 from epcis_repo.api.pages import next_link, page_size
 from epcis_repo.api.problems import Problem, not_found, query_problem
+from epcis_repo.epcis.context import namespaces
+from epcis_repo.epcis.rendering import OutputControl
 from epcis_repo.query.model import AnyOf, EventQuery, Field
-from epcis_repo.query.params import QUERY_PARAMETERS, QueryParameterError, parse_query
+from epcis_repo.query.params import QueryParameterError
+from epcis_repo.query.service import QueryTooLarge, run_query
 from epcis_repo.query.tokens import InvalidToken, PageToken
 
 router = APIRouter(tags=["Query"])
@@ -21,6 +26,8 @@ router = APIRouter(tags=["Query"])
 _PAGING = ("perPage", "nextPageToken")
 # Every event sharing an eventID: the event and the error declarations made about it.
 _SAME_ID_LIMIT = 1000
+# Pages at least this long are rendered off the event loop (translation costs ~10 µs an event).
+_RENDER_IN_THREAD = 100
 
 
 def _media_type(request: Request) -> str:
@@ -36,49 +43,78 @@ def _media_type(request: Request) -> str:
 @router.get(
     "/events",
     summary="Query events (SimpleEventQuery)",
-    description="Filters: " + ", ".join(sorted(QUERY_PARAMETERS)) + ". Lists are pipe-delimited.",
+    description="Every SimpleEventQuery parameter of EPCIS 2.0 (see docs/conformance.md); lists are "
+    "pipe-delimited. Extension fields are named by a CURIE whose prefix GS1-Extensions declares, "
+    "or by a full IRI.",
 )
-async def query_events(request: Request, repository: RepositoryDep) -> Response:
-    media_type = _media_type(request)
+async def query_events(request: Request, repository: RepositoryDep, output: OutputDep) -> Response:
     given = {name: request.query_params.getlist(name) for name in request.query_params}
+    return await answer_query(request, repository, output, given, {})
+
+
+async def answer_query(
+    request: Request,
+    repository: Repository,
+    output: OutputControl,
+    given: dict[str, list[str]],
+    fixed: dict[str, list[str]],
+    prefixes: Mapping[str, str] | None = None,
+) -> Response:
+    """A page of events for query parameters `given` in a request (with perPage and nextPageToken),
+    plus `fixed` parameters the resource itself stands for (a named query's, or /epcs/{epc}'s)."""
+    media_type = _media_type(request)
     filters = {name: values for name, values in given.items() if name not in _PAGING}
-    per_page_values = given.get("perPage", [])
-    if len(per_page_values) > 1 or (per_page_values and not per_page_values[0].isdigit()):
-        raise query_problem("perPage", "perPage must be one positive integer")
-    limit = page_size(int(per_page_values[0]) if per_page_values else None, repository.settings)
-    after = None
+    limit = _per_page(given, repository)
+    token = None
     if "nextPageToken" in given:
         try:
             token = PageToken.decode(given["nextPageToken"][0])
         except InvalidToken as error:
             raise query_problem("nextPageToken", str(error)) from None
-        if not token.matches(filters):
+        if not token.matches({**fixed, **filters}):
             raise query_problem(
                 "nextPageToken", "the query parameters differ from those the token was issued for"
             )
-        filters, after = token.params, token.cursor
+    params = token.params if token is not None else {**filters, **fixed}
+    declared = {**namespaces(None), **output.extensions.by_prefix, **(prefixes or {})}
     try:
-        query = parse_query(filters)
+        page = await run_query(repository.store, params, declared, limit, token)
     except QueryParameterError as error:
         raise query_problem(error.parameter, error.detail) from None
-    events = await repository.store.find_events(query, after, limit + 1)
+    except QueryTooLarge as error:
+        raise Problem(413, "QueryTooLargeException", "Query too large", str(error)) from None
     headers = {}
-    if len(events) > limit:
-        events = events[:limit]
-        headers["Link"] = next_link(request, limit, PageToken(filters, events[-1].cursor).encode())
-    return Response(query_document(events), media_type=media_type, headers=headers)
+    if page.next_token is not None:
+        headers["Link"] = next_link(request, limit, page.next_token.encode())
+    render = query_document
+    if len(page.events) >= _RENDER_IN_THREAD:
+        document, rendering = await asyncio.to_thread(render, page.events, output, repository.prefixes)
+    else:
+        document, rendering = render(page.events, output, repository.prefixes)
+    return Response(document, media_type=media_type, headers={**headers, **rendering})
+
+
+def _per_page(given: Mapping[str, list[str]], repository: Repository) -> int:
+    values = given.get("perPage", [])
+    if len(values) > 1 or (values and not values[0].isdigit()):
+        raise query_problem("perPage", "perPage must be one positive integer")
+    return page_size(int(values[0]) if values else None, repository.settings)
 
 
 @router.get("/events/{eventID:path}", name="read_event", summary="One event and its error declarations")
 async def read_event(
-    request: Request, repository: RepositoryDep, event_id: Annotated[str, Path(alias="eventID")]
+    request: Request,
+    repository: RepositoryDep,
+    output: OutputDep,
+    event_id: Annotated[str, Path(alias="eventID")],
 ) -> Response:
     media_type = _media_type(request)
     query = EventQuery((AnyOf(Field.EVENT_ID, (event_id,)),))
     events = await repository.store.find_events(query, None, _SAME_ID_LIMIT)
     if not events:
         raise not_found(f"event with eventID {event_id!r}")
-    return Response(query_document(events), media_type=media_type)
+    document, rendering = query_document(events, output, repository.prefixes)
+    return Response(document, media_type=media_type, headers=rendering)
 
 
 @router.options("/events", include_in_schema=False)

@@ -1,15 +1,19 @@
-"""The GS1 headers every response carries, the discovery headers of OPTIONS, and version negotiation."""
+"""The GS1 headers every response carries, the discovery headers of OPTIONS, version negotiation,
+and the output-control headers of responses that return events."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Annotated, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Header, Request
 from starlette.responses import Response
 
 from epcis_repo import __version__
 from epcis_repo.api.problems import Problem
+from epcis_repo.epcis.rendering import CbvXmlFormat, EpcFormat, ExtensionPrefixes, OutputControl
 
 EPCIS_VERSION = "2.0.0"
 CBV_VERSION = "2.0.0"
@@ -27,8 +31,11 @@ def discovery_headers(allow: str) -> dict[str, str]:
         "GS1-CBV-Version": CBV_VERSION,
         "GS1-CBV-Min": CBV_VERSION,
         "GS1-CBV-Max": CBV_VERSION,
-        "GS1-EPC-Format": "Never_Translates",
-        "GS1-CBV-XML-Format": "Never_Translates",
+        # One value, as the header's schema has it. Client_Chooses left the enum (gs1/EPCIS#254, #388):
+        # No_Preference is the server imposing no form, each request choosing its own.
+        "GS1-EPC-Format": EpcFormat.NO_PREFERENCE.value,
+        # No XML responses yet, so no CBV translation whatever the request says.
+        "GS1-CBV-XML-Format": CbvXmlFormat.NEVER_TRANSLATES.value,
         "GS1-Extensions": "",
         "GS1-Vendor-Version": f"epcis-repo/{__version__}",
     }
@@ -76,3 +83,54 @@ async def gs1_headers(request: Request, call_next: Callable[[Request], Awaitable
     for name, value in VERSION_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+_Choice = TypeVar("_Choice", bound=StrEnum)
+
+
+def _invalid_header(header: str, detail: str) -> Problem:
+    return Problem(400, "ValidationException", "Invalid header", detail, header=header)
+
+
+def _choice(header: str, given: str | None, values: type[_Choice], default: _Choice) -> _Choice:
+    if given is None:
+        return default
+    try:
+        return values(given.strip())
+    except ValueError:
+        allowed = ", ".join(values)
+        raise _invalid_header(header, f"{header} must be one of {allowed}; got {given!r}.") from None
+
+
+def output_control(
+    epc_format: Annotated[
+        str | None,
+        Header(
+            alias="GS1-EPC-Format",
+            description="Notation of GS1 identifiers in returned events (default Always_GS1_Digital_Link).",
+        ),
+    ] = None,
+    cbv_xml_format: Annotated[
+        str | None,
+        Header(alias="GS1-CBV-XML-Format", description="Checked, then ignored: only for XML responses."),
+    ] = None,
+    extensions: Annotated[
+        list[str] | None,
+        Header(alias="GS1-Extensions", description="prefix=namespace pairs for extension keys."),
+    ] = None,
+) -> OutputControl:
+    """The output-control headers of a request that returns events; 400 when one is invalid.
+
+    GS1-CBV-XML-Format only concerns XML responses, which this repository does not produce: it is
+    checked, then ignored.
+    """
+    chosen = _choice("GS1-EPC-Format", epc_format, EpcFormat, EpcFormat.ALWAYS_GS1_DIGITAL_LINK)
+    _choice("GS1-CBV-XML-Format", cbv_xml_format, CbvXmlFormat, CbvXmlFormat.NO_PREFERENCE)
+    try:
+        declared = ExtensionPrefixes.parse(",".join(extensions or ()))
+    except ValueError as error:
+        raise _invalid_header("GS1-Extensions", f"GS1-Extensions: {error}.") from None
+    return OutputControl(chosen, declared)
+
+
+OutputDep = Annotated[OutputControl, Depends(output_control)]

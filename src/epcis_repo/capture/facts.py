@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from epcis_repo.epcis import cbv, identifiers, timestamps, units
-from epcis_repo.epcis.context import RDFS_COMMENT, expand_name
+from epcis_repo.epcis.context import RDFS_COMMENT, extension_name, field_name
 from epcis_repo.query.model import NUMBER, TIME, fact
 
 Fact = tuple[str, str | float]
@@ -22,23 +22,13 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _SENSOR_URIS = ("deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules", "microorganism",
                 "chemicalSubstance", "uriValue")  # fmt: skip
 _SENSOR_STATISTICS = ("value", "minValue", "maxValue", "meanValue", "percValue")
+_COMMENT = field_name(RDFS_COMMENT[: RDFS_COMMENT.index("#") + 1], "comment")
 _STANDARD_OBJECT_KEYS = {
     "readPoint": {"id"},
     "bizLocation": {"id"},
     "errorDeclaration": {"declarationTime", "reason", "correctiveEventIDs"},
     "sensorElement": {"sensorMetadata", "sensorReport"},
 }
-
-
-def field_name(namespace: str, local: str) -> str:
-    """``{namespace}local`` with the namespace's trailing separator dropped."""
-    return "{" + namespace.rstrip("/#:") + "}" + local
-
-
-def extension_name(key: str, prefixes: Mapping[str, str]) -> str | None:
-    """The field name of an extension key (a CURIE or an IRI), or None for a standard key."""
-    parts = expand_name(key, prefixes)
-    return field_name(*parts) if parts else None
 
 
 def event_facts(event: Mapping[str, Any], prefixes: Mapping[str, str]) -> list[Fact]:
@@ -86,7 +76,7 @@ def _quantity(quantity: float, uom: str | None) -> Iterator[Fact]:
     yield fact("quantity", kind=NUMBER), float(quantity)
     if uom:
         base, value = units.to_base(float(quantity), uom)
-        yield fact("quantity", f"@{base}", kind=NUMBER), value
+        yield fact(f"quantity@{base}", kind=NUMBER), value
 
 
 def _sensor_element(element: Mapping[str, Any], prefixes: Mapping[str, str]) -> Iterator[Fact]:
@@ -95,7 +85,7 @@ def _sensor_element(element: Mapping[str, Any], prefixes: Mapping[str, str]) -> 
     for part in (metadata, *(element.get("sensorReport") or ())):
         for name in ("time", "startTime", "endTime"):
             if name in part:
-                yield fact("sensor", f".{name}", kind=TIME), timestamps.to_micros(part[name])
+                yield fact(f"sensor.{name}", kind=TIME), timestamps.to_micros(part[name])
         for name in _SENSOR_URIS:
             if name in part:
                 yield f"sensor.{name}", identifiers.canonical_key(part[name])
@@ -109,15 +99,15 @@ def _sensor_element(element: Mapping[str, Any], prefixes: Mapping[str, str]) -> 
         if "booleanValue" in report:
             yield "sensor.booleanValue", "true" if report["booleanValue"] else "false"
         if isinstance(report.get("percRank"), int | float):
-            yield fact("sensor", ".percRank", kind=NUMBER), float(report["percRank"])
+            yield fact("sensor.percRank", kind=NUMBER), float(report["percRank"])
         uom = report.get("uom") or ""
         for name in _SENSOR_STATISTICS:
             if isinstance(report.get(name), int | float):
                 base, value = units.to_base(float(report[name]), uom)
-                yield fact("sensor", f".{name}@{base}", kind=NUMBER), value
+                yield fact(f"sensor.{name}@{base}", kind=NUMBER), value
         if isinstance(report.get("sDev"), int | float):
             base, value = units.spread_to_base(float(report["sDev"]), uom)
-            yield fact("sensor", f".sDev@{base}", kind=NUMBER), value
+            yield fact(f"sensor.sDev@{base}", kind=NUMBER), value
         yield from _extensions(report, "sensorReport", prefixes, set())
     yield from _extensions(metadata, "sensorMetadata", prefixes, set())
     yield from _extensions(element, "sensorElement", prefixes, _STANDARD_OBJECT_KEYS["sensorElement"])
@@ -133,15 +123,10 @@ def _extensions(
         if key in standard:
             continue
         name = extension_name(key, prefixes)
-        if name is None or name == field_name(*_split(RDFS_COMMENT)):
+        if name is None or name == _COMMENT:
             continue
         yield from _values(scope, name, value)
         yield from _nested(value, inner, prefixes)
-
-
-def _split(iri: str) -> tuple[str, str]:
-    cut = max(iri.rfind("/"), iri.rfind("#"))
-    return iri[: cut + 1], iri[cut + 1 :]
 
 
 def _nested(value: Any, scope: str, prefixes: Mapping[str, str]) -> Iterator[Fact]:

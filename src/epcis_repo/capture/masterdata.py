@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
-from epcis_repo.capture.facts import extension_name
 from epcis_repo.epcis import identifiers
+from epcis_repo.epcis.context import extension_name
 from epcis_repo.storage.port import VocabularyRecord
 
 

@@ -71,3 +71,15 @@ def expanded(name: str, prefixes: Mapping[str, str]) -> str:
     """The full IRI of a key (the key itself when it is a bare standard key)."""
     parts = expand_name(name, prefixes)
     return parts[0] + parts[1] if parts else name
+
+
+def field_name(namespace: str, local: str) -> str:
+    """How the repository names an extension field: ``{namespace}local``, the namespace without its
+    trailing ``/``, ``#`` or ``:`` (JSON-LD and XML documents spell the same namespace both ways)."""
+    return "{" + namespace.rstrip("/#:") + "}" + local
+
+
+def extension_name(key: str, prefixes: Mapping[str, str]) -> str | None:
+    """The field name of an extension key (a CURIE or an IRI), or None for a standard (bare) key."""
+    parts = expand_name(key, prefixes)
+    return field_name(*parts) if parts else None

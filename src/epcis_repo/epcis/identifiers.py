@@ -554,3 +554,31 @@ def _pattern(scheme: str, fixed: list[str], arity: int) -> list[KeyMatch]:
     if scheme == "cpi":
         return [KeyMatch(f"{base}{cp}{_dl_encode(_text(fixed[1], 30 - len(cp)))}/8011/")]
     return [KeyMatch(f"{base}{_with_check(cp, fixed[1], 13)}")]  # gdti, sgcn: any serial
+
+
+def class_matches(value: str) -> list[KeyMatch]:
+    """How a MATCH_epcClass value selects class identifiers (the epcClass of quantity elements).
+
+    A class matches itself in any notation. A GTIN without lot (``urn:epc:idpat:sgtin:CP.IR.*`` or the
+    Digital Link ``/01/{gtin}``) also matches every lot of that GTIN; ``CP.*.*`` and ``*.*.*`` patterns
+    match every GTIN, with or without lot, they cover. Raises ValueError for a malformed pattern.
+    """
+    stripped = value.strip()
+    m = _EPC_URN.fullmatch(stripped)
+    if m is not None and m.group(1).lower() == "idpat" and m.group(2).lower() == "sgtin":
+        parts = m.group(3).split(".")
+        if len(parts) != 3 or parts[-1] != "*":
+            raise ValueError(f"{value!r}: an sgtin class pattern ends in '*' and has 3 components")
+        if parts[1] == "*":
+            if parts[0] == "*":
+                return [KeyMatch(f"{DL_ORIGIN}/01/", tail=rf"\d{{14}}(/10/{_ANY_VALUE})?")]
+            try:
+                cp = _company_prefix(parts[0])
+            except _Bad:
+                raise ValueError(f"{value!r} is not a valid sgtin pattern") from None
+            tail = rf"\d{{{13 - len(cp)}}}(/10/{_ANY_VALUE})?"
+            return [KeyMatch(f"{DL_ORIGIN}/01/{d}{cp}", tail=tail) for d in "0123456789"]
+    key = gs1_key(stripped)
+    if key is not None and key.qualifier is None and key.ai in ("01", "8006"):
+        return [KeyMatch(key.digital_link, exact=True), KeyMatch(f"{key.digital_link}/10/")]
+    return [KeyMatch(canonical_key(stripped), exact=True)]

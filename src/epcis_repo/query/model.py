@@ -2,7 +2,7 @@
 
 A query is a conjunction of conditions on fields of the stored events, each condition standing
 for one query parameter (so, as the standard says, each is met on its own: ``GE_quantity=5&LT_quantity=10``
-holds for an event with quantities 3 and 20). Each store translates the four condition shapes
+holds for an event with quantities 3 and 20). Each store translates the five condition shapes
 once; every query parameter reuses them.
 
 Fields are of three kinds:
@@ -110,6 +110,25 @@ class InRange:
 
 
 @dataclass(frozen=True, slots=True)
+class AnyNumber:
+    """Some value of a numeric field equals one of `values`: exactly for instants, to a relative 1e-9
+    for numbers (converted units round)."""
+
+    field: str
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not is_numeric(self.field):
+            raise ValueError(f"{self.field} holds text; compare it with AnyOf or MatchesKey")
+
+    def ranges(self) -> list[tuple[float, float]]:
+        exact = self.field in (Field.EVENT_TIME, Field.RECORD_TIME) or self.field.endswith(TIME)
+        return [
+            (v, v) if exact else (v - abs(v) * 1e-9, v + abs(v) * 1e-9) for v in dict.fromkeys(self.values)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
 class MatchesKey:
     """The field (or one of its values) is an identifier key matched by one of `matches`."""
 
@@ -128,7 +147,7 @@ class Exists:
     field: str
 
 
-Condition = AnyOf | InRange | MatchesKey | Exists
+Condition = AnyOf | AnyNumber | InRange | MatchesKey | Exists
 
 
 @dataclass(frozen=True, slots=True)

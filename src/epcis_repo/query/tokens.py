@@ -45,19 +45,23 @@ class PageToken:
 
     params: dict[str, list[str]]
     cursor: Cursor
+    returned: int = 0  # events the earlier pages gave (eventCountLimit counts over all pages)
 
     def encode(self) -> str:
-        return _encode({"k": "events", "q": self.params, "c": [self.cursor.commit, self.cursor.position]})
+        cursor = [self.cursor.commit, self.cursor.position, self.cursor.value]
+        return _encode({"k": "events", "q": self.params, "c": cursor, "n": self.returned})
 
     @classmethod
     def decode(cls, token: str) -> PageToken:
         payload = _decode(token, "events")
         try:
             params = {str(k): [str(v) for v in vs] for k, vs in payload["q"].items()}
-            commit, position = (int(x) for x in payload["c"])
+            commit, position, value = payload["c"]
+            cursor = Cursor(int(commit), int(position), None if value is None else int(value))
+            returned = int(payload["n"])
         except (ValueError, KeyError, TypeError, AttributeError):
             raise InvalidToken("nextPageToken is not a token this repository issued") from None
-        return cls(params, Cursor(commit, position))
+        return cls(params, cursor, returned)
 
     def matches(self, params: Mapping[str, Sequence[str]]) -> bool:
         """Whether a request that repeats query parameters beside the token repeats them unchanged."""

@@ -26,6 +26,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 from epcis_repo.epcis.timestamps import now_micros
 from epcis_repo.query.model import (
     KEY_FIELDS,
+    AnyNumber,
     AnyOf,
     Condition,
     Cursor,
@@ -420,24 +421,30 @@ def _condition(condition: Condition) -> dict[str, Any]:
             )
         if isinstance(condition, InRange):
             return {name: _bounds(condition) or {"$exists": True}}
+        if isinstance(condition, AnyNumber):
+            return _either([{name: {"$gte": low, "$lte": high}} for low, high in condition.ranges()])
         return _matches(name, condition)
     if isinstance(condition, Exists):
         return {"facts.f": name}
     if isinstance(condition, InRange):
         return {"facts": {"$elemMatch": {"f": name, "n": _bounds(condition) or {"$exists": True}}}}
-    alternatives: list[dict[str, Any]] = [
-        {"facts": {"$elemMatch": {"f": name, "s": value}}} for value in _values(condition)
-    ]
-    if not alternatives:
-        return _NOTHING
-    return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+    if isinstance(condition, AnyNumber):
+        return _either(
+            [
+                {"facts": {"$elemMatch": {"f": name, "n": {"$gte": low, "$lte": high}}}}
+                for low, high in condition.ranges()
+            ]
+        )
+    return _either([{"facts": {"$elemMatch": {"f": name, "s": value}}} for value in _values(condition)])
 
 
 def _matches(name: str, condition: AnyOf | MatchesKey) -> dict[str, Any]:
-    values = _values(condition)
-    if not values:
+    return _either([{name: value} for value in _values(condition)])
+
+
+def _either(alternatives: list[dict[str, Any]]) -> dict[str, Any]:
+    if not alternatives:
         return _NOTHING
-    alternatives = [{name: value} for value in values]
     return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
 
 

@@ -19,6 +19,7 @@ from collections.abc import Collection, Sequence
 
 from epcis_repo.epcis.identifiers import KeyMatch
 from epcis_repo.query.model import (
+    AnyNumber,
     AnyOf,
     Condition,
     Cursor,
@@ -271,19 +272,29 @@ def _arms(condition: Condition, after_id: int, *, tails: bool) -> list[tuple[str
         if isinstance(condition, InRange):
             clause, params = _bounds(column, condition)
             return [(base + clause, [after_id, *params])]
+        if isinstance(condition, AnyNumber):
+            return [
+                (base + f"{column} BETWEEN ? AND ?", [after_id, low, high])
+                for low, high in condition.ranges()
+            ]
         return _key_arms(base, column, [after_id], condition, tails)
     if is_numeric(field):
         # NOT INDEXED: by the primary key (field, number, event), never the (event, field) index.
         base = "SELECT n.event FROM event_numbers AS n NOT INDEXED WHERE n.field = ? AND n.event > ? AND "
         if isinstance(condition, Exists):
             return [(base + "1", [field, after_id])]
+        if isinstance(condition, AnyNumber):
+            return [
+                (base + "n.number BETWEEN ? AND ?", [field, after_id, low, high])
+                for low, high in condition.ranges()
+            ]
         assert isinstance(condition, InRange)
         clause, params = _bounds("n.number", condition)
         return [(base + clause, [field, after_id, *params])]
     base = "SELECT k.event FROM event_keys AS k NOT INDEXED WHERE k.field = ? AND k.event > ? AND "
     if isinstance(condition, Exists):
         return [(base + "1", [field, after_id])]
-    if isinstance(condition, InRange):
+    if isinstance(condition, InRange | AnyNumber):
         return []
     return _key_arms(base, "k.key", [field, after_id], condition, tails)
 
@@ -311,6 +322,8 @@ def _filter(condition: Condition, *, equality_index: bool) -> tuple[str, list[ob
             return f"+{column} IS NOT NULL", []
         if isinstance(condition, InRange):
             return _bounds("+" + column, condition)
+        if isinstance(condition, AnyNumber):
+            return _between("+" + column, condition)
         exact, ranges = _key_matches(condition)
         use_index = equality_index and isinstance(condition, AnyOf)
         alternatives = [f"{'' if use_index else '+'}{column} IN ({marks(len(exact))})"] if exact else []
@@ -332,8 +345,8 @@ def _filter(condition: Condition, *, equality_index: bool) -> tuple[str, list[ob
         )
     if isinstance(condition, Exists):
         test, params = "1", []
-    elif isinstance(condition, InRange):
-        return "0", []  # text never lies in a numeric range
+    elif isinstance(condition, InRange | AnyNumber):
+        return "0", []  # text is never a number
     else:
         exact, ranges = _key_matches(condition)
         alternatives = [f"k.key IN ({marks(len(exact))})"] if exact else []
@@ -367,6 +380,12 @@ def _bounds(column: str, condition: InRange) -> tuple[str, list[object]]:
             clauses.append(f"{column} {operator} ?")
             params.append(clamp(bound) if isinstance(bound, int) else bound)
     return " AND ".join(clauses), params
+
+
+def _between(column: str, condition: AnyNumber) -> tuple[str, list[object]]:
+    ranges = condition.ranges()
+    clause = " OR ".join(f"{column} BETWEEN ? AND ?" for _ in ranges) or "0"
+    return f"({clause})", [bound for pair in ranges for bound in pair]
 
 
 def _key_matches(condition: AnyOf | MatchesKey) -> tuple[list[str], list[KeyMatch]]:

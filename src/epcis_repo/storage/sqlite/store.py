@@ -72,8 +72,8 @@ _INSERT_NUMBER = "INSERT INTO event_numbers (field, number, event) VALUES (?, ?,
 _LATEST = (
     "commit_no = (SELECT max(v.commit_no) FROM vocabulary AS v WHERE v.type = {0}.type AND v.key = {0}.key)"
 )
-_LATEST_CHILDREN = (
-    "SELECT c.child FROM vocabulary_children AS c WHERE c.key IN ({}) AND c." + _LATEST.format("c")
+_LATEST_CHILDREN = "SELECT c.child FROM vocabulary_children AS c WHERE c.key IN ({}) AND c." + _LATEST.format(
+    "c"
 )
 _LATEST_WITH_ATTRIBUTE = (
     "SELECT DISTINCT a.key FROM vocabulary_attributes AS a WHERE a.name = ? AND {} AND a."
