@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from epcis_repo import __version__
-from epcis_repo.api import capture, events, problems
+from epcis_repo.api import capture, events, problems, queries
 from epcis_repo.api.bodies import BodyLimits
 from epcis_repo.api.deps import Repository
 from epcis_repo.api.headers import gs1_headers
@@ -71,6 +71,7 @@ def create_app(
     problems.install(app)
     app.include_router(capture.router)
     app.include_router(events.router)
+    app.include_router(queries.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -59,6 +59,7 @@ async def answer_query(
     given: dict[str, list[str]],
     fixed: dict[str, list[str]],
     prefixes: Mapping[str, str] | None = None,
+    query_name: str = "SimpleEventQuery",
 ) -> Response:
     """A page of events for query parameters `given` in a request (with perPage and nextPageToken),
     plus `fixed` parameters the resource itself stands for (a named query's, or /epcs/{epc}'s)."""
@@ -86,11 +87,12 @@ async def answer_query(
     headers = {}
     if page.next_token is not None:
         headers["Link"] = next_link(request, limit, page.next_token.encode())
-    render = query_document
     if len(page.events) >= _RENDER_IN_THREAD:
-        document, rendering = await asyncio.to_thread(render, page.events, output, repository.prefixes)
+        document, rendering = await asyncio.to_thread(
+            query_document, page.events, output, repository.prefixes, query_name
+        )
     else:
-        document, rendering = render(page.events, output, repository.prefixes)
+        document, rendering = query_document(page.events, output, repository.prefixes, query_name)
     return Response(document, media_type=media_type, headers={**headers, **rendering})
 
 
