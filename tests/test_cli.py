@@ -68,6 +68,28 @@ def test_a_malformed_mongodb_uri_is_refused_with_the_reason(monkeypatch: pytest.
     assert "EPCIS_MONGODB_URI is not a MongoDB connection string" in result.output
 
 
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "cannot read the GCP length table"),
+        ("0614141 seven\n", "expected 'prefix length'"),
+        ('{"entry": []}', "not a GS1 GCP length table"),
+    ],
+)
+def test_an_unusable_gcp_length_table_is_refused_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, started: dict[str, Any], content: str | None, reason: str
+) -> None:
+    table = tmp_path / "gcp.txt"
+    if content is not None:
+        table.write_text(content)
+    monkeypatch.delenv("EPCIS_MONGODB_URI", raising=False)
+    monkeypatch.setenv("EPCIS_GCP_LENGTH_TABLE", str(table))
+    result = CliRunner().invoke(app, ["serve", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert reason in result.output and "gcp.txt" in result.output
+    assert started == {}
+
+
 def test_help_lists_serve_and_its_options() -> None:
     result = CliRunner().invoke(app, ["serve", "--help"])
     assert result.exit_code == 0

@@ -40,11 +40,12 @@ def serve(
     settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
     try:
         where = describe(settings)
+        application = create_app(settings, demo=demo)
     except ValueError as error:
         typer.echo(f"epcis-repo: {error}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"epcis-repo: serving on http://{host}:{port} with {where}")
-    uvicorn.run(create_app(settings, demo=demo), host=host, port=port, log_level="info")
+    uvicorn.run(application, host=host, port=port, log_level="info")
 
 
 def main() -> None:

@@ -19,6 +19,11 @@ class Settings(BaseSettings):
         default=None, description="MongoDB connection string; selects the MongoDB store."
     )
     mongodb_database: str = Field(default="epcis", description="MongoDB database name.")
+    gcp_length_table: Path | None = Field(
+        default=None,
+        description="GS1 Company Prefix length table (GS1's gcpprefixformatlist.json, or 'prefix length' "
+        "lines), so that Digital Links of companies no captured EPC URN named can be written as EPC URNs.",
+    )
     capture_limit_events: int = Field(default=50_000, ge=1, description="Most events one capture may carry.")
     capture_limit_bytes: int = Field(
         default=32 * 1024 * 1024, ge=1, description="Largest capture body, in bytes (also for POST /events)."

@@ -10,8 +10,10 @@ from urllib.parse import quote
 import pytest
 from rdflib.compare import isomorphic
 
+from epcis_repo.api.app import create_app
 from epcis_repo.epcis.context import namespaces
 from epcis_repo.epcis.hashing import event_hash
+from epcis_repo.settings import Settings
 from tests.api.test_capture import (
     AS_CAPTURED,
     CONTEXT,
@@ -21,7 +23,7 @@ from tests.api.test_capture import (
     hashes,
     rdf_graph,
 )
-from tests.conftest import EpcisClient, make_client
+from tests.conftest import EpcisClient, make_client, store_factory
 from tests.standard import ARTIFACTS, example_id, json_examples, requires_standard
 
 EX = CONTEXT[1]["ex"]
@@ -124,6 +126,52 @@ def test_a_captured_urn_makes_its_company_prefix_known(captured: EpcisClient) ->
     }
 
 
+def test_company_prefixes_stated_at_capture_outlive_a_restart(backend: str, tmp_path: Path) -> None:
+    stores = store_factory(backend, tmp_path)
+    with EpcisClient(create_app(Settings(), store_factory=stores)) as first:
+        assert first.capture(document(URN_EVENT))["success"]
+    # A new application on the same store: nothing carried over in memory, no event read yet.
+    with EpcisClient(create_app(Settings(), store_factory=stores)) as second:
+        assert second.capture(document(DL_EVENT))["success"]
+        path = "/events/" + quote(DL_EVENT["eventID"], safe="")
+        urns = second.get(path, headers={"GS1-EPC-Format": "Always_EPC_URN"})
+        (event,) = urns.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        assert as_sent(event) == {**DL_EVENT, **DL_AS_URNS}
+
+
+def test_master_data_urns_state_company_prefixes_too(client: EpcisClient) -> None:
+    sent = document(DL_EVENT)
+    sent["epcisHeader"] = {
+        "epcisMasterData": {
+            "vocabularyList": [
+                {
+                    "type": "urn:epcglobal:epcis:vtype:ReadPoint",
+                    "vocabularyElementList": [{"id": "urn:epc:id:sgln:9520123.00001.0"}],
+                }
+            ]
+        }
+    }
+    assert client.capture(sent)["success"]
+    (event,) = returned(client, "Always_EPC_URN").values()
+    assert event["childEPCs"] == ["urn:epc:id:sgtin:9520123.045678.B1"]
+
+
+@pytest.mark.parametrize(
+    "table", ["9520123 7\n", '{"GCPPrefixFormatList": {"entry": [{"prefix": "952", "gcpLength": 7}]}}']
+)
+def test_a_configured_gcp_length_table_gives_urns_for_prefixes_no_urn_stated(
+    backend: str, tmp_path: Path, table: str
+) -> None:
+    path = tmp_path / "gcp-lengths"
+    path.write_text(table)
+    settings = Settings(gcp_length_table=path)
+    with EpcisClient(create_app(settings, store_factory=store_factory(backend, tmp_path))) as client:
+        assert client.capture(document(DL_EVENT))["success"]
+        (event,) = returned(client, "Always_EPC_URN").values()
+        assert event["childEPCs"] == ["urn:epc:id:sgtin:9520123.045678.B1"]
+        assert event["parentID"] == DL_EVENT["parentID"]  # 8934567: neither stated nor in the table
+
+
 @pytest.mark.parametrize("epc_format", ["Never_Translates", "No_Preference"])
 def test_as_captured(captured: EpcisClient, epc_format: str) -> None:
     assert returned(captured, epc_format) == {e["eventID"]: e for e in (URN_EVENT, DL_EVENT)}
@@ -140,8 +188,6 @@ def test_one_event_by_its_id_is_translated_too(captured: EpcisClient) -> None:
     path = "/events/" + quote(DL_EVENT["eventID"], safe="")
     (default,) = captured.get(path).json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
     assert as_sent(default) == {**DL_EVENT, **DL_AS_CANONICAL}
-    # Company prefixes are learned from the events the repository returns: the URN event's first.
-    assert captured.get("/events/" + quote(URN_EVENT["eventID"], safe="")).status_code == 200
     urns = captured.get(path, headers={"GS1-EPC-Format": "Always_EPC_URN"})
     (event,) = urns.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
     assert as_sent(event) == {**DL_EVENT, **DL_AS_URNS}

@@ -175,6 +175,7 @@ def test_a_plus_sign_decoded_as_space_gets_a_helpful_error(client: EpcisClient) 
         ("MATCH_epc=urn:epc:idpat:sgtin:8934567.*.5", "MATCH_epc"),
         ("perPage=0", "perPage"),
         ("perPage=many", "perPage"),
+        ("perPage=%C2%B2", "perPage"),  # a superscript two: a digit to str.isdigit, not to int
         ("perPage=100000", "perPage"),
         ("nextPageToken=not-a-token", "nextPageToken"),
     ],

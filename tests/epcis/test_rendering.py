@@ -19,6 +19,7 @@ from epcis_repo.epcis.rendering import (
     Renderer,
     company_prefix_digits,
     rename_extensions,
+    stated_company_prefixes,
     translate_identifiers,
 )
 from tests.epcis.test_identifiers import PAIRS
@@ -79,12 +80,14 @@ def test_an_unknown_prefix_has_no_length() -> None:
 
 
 def test_a_urn_states_its_company_prefix() -> None:
+    body = orjson.dumps(
+        {"epcList": ["urn:epc:id:sgtin:8934567.012345.1", "urn:epc:id:sscc:8934567.1000000017"]}
+    )
+    assert stated_company_prefixes(body) == {"8934567"}
     prefixes = CompanyPrefixes()
-    assert prefixes.learn("urn:epc:id:sgtin:8934567.012345.1")
-    assert not prefixes.learn("urn:epc:id:sscc:8934567.1000000017")  # already known
+    prefixes.add_stated(stated_company_prefixes(body))
     assert prefixes.length("8934567000017") == 7
     assert prefixes.length("8934568000017") is None
-    assert prefixes.learned() == {"8934567": 7}
 
 
 @pytest.mark.parametrize(
@@ -97,17 +100,19 @@ def test_a_urn_states_its_company_prefix() -> None:
         "urn:example:0614141.1",
     ],
 )
-def test_only_well_formed_gs1_urns_teach(urn: str) -> None:
-    prefixes = CompanyPrefixes()
-    assert not prefixes.learn(urn)
-    assert prefixes.learned() == {}
+def test_only_well_formed_gs1_urns_state_a_prefix(urn: str) -> None:
+    assert stated_company_prefixes(orjson.dumps({"epcList": [urn], "ex:note": urn})) == set()
 
 
-def test_a_pattern_and_a_class_teach_too() -> None:
-    prefixes = CompanyPrefixes()
-    assert prefixes.learn("urn:epc:idpat:sgtin:0614141.*.*")
-    assert prefixes.learn("URN:EPC:CLASS:LGTIN:4012345.012345.998877")
-    assert prefixes.learned() == {"0614141": 7, "4012345": 7}
+def test_a_pattern_a_class_and_an_extension_field_state_one_too() -> None:
+    body = orjson.dumps(
+        {
+            "quantityList": [{"epcClass": "URN:EPC:CLASS:LGTIN:4012345.012345.998877", "quantity": 1}],
+            "ex:pattern": "urn:epc:idpat:sgtin:0614141.*.*",
+            "ex:nested": {"ex:pallet": "urn:epc:id:sscc:893456712.12345678"},
+        }
+    )
+    assert stated_company_prefixes(body) == {"0614141", "4012345", "893456712"}
 
 
 def test_the_longest_known_prefix_wins() -> None:
@@ -126,7 +131,35 @@ def test_a_table_is_loaded_from_text(tmp_path: Path) -> None:
     assert prefixes.length("0614141073467") == 7
     assert prefixes.length("8934567122341") == 9
     assert prefixes.length("4021234567890") == 6
-    assert prefixes.learned() == {}
+
+
+def test_gs1s_published_json_table_is_loaded(tmp_path: Path) -> None:
+    table = tmp_path / "gcpprefixformatlist.json"
+    entries = [{"prefix": "0614141", "gcpLength": 7}, {"prefix": "893", "gcpLength": "9"}]
+    table.write_bytes(orjson.dumps({"GCPPrefixFormatList": {"date": "2026-11-30", "entry": entries}}))
+    prefixes = CompanyPrefixes()
+    assert prefixes.load(table) == 2
+    assert prefixes.length("0614141073467") == 7
+    assert prefixes.length("8934567122341") == 9
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{",
+        b'{"GCPPrefixFormatList": {}}',
+        b'{"GCPPrefixFormatList": {"entry": {"prefix": "0614141"}}}',
+        b'{"GCPPrefixFormatList": {"entry": [{"prefix": "0614141"}]}}',
+        b'{"GCPPrefixFormatList": {"entry": [{"prefix": 614141, "gcpLength": 7}]}}',
+        b'{"GCPPrefixFormatList": {"entry": [{"prefix": "0614141", "gcpLength": true}]}}',
+        b'{"GCPPrefixFormatList": {"entry": [{"prefix": "06a4141", "gcpLength": 7}]}}',
+    ],
+)
+def test_a_malformed_json_table_is_refused_with_its_name(tmp_path: Path, content: bytes) -> None:
+    table = tmp_path / "gcp.json"
+    table.write_bytes(content)
+    with pytest.raises(ValueError, match=r"gcp.json"):
+        CompanyPrefixes().load(table)
 
 
 @pytest.mark.parametrize("line", ["0614141", "0614141 seven", "06141a1 7", "0614141 7 8", "0614141 13"])
@@ -135,14 +168,6 @@ def test_a_malformed_table_line_is_named(tmp_path: Path, line: str) -> None:
     table.write_text(f"0614142 7\n{line}\n")
     with pytest.raises(ValueError, match=r"gcp.txt:2:"):
         CompanyPrefixes().load(table)
-
-
-def test_learning_from_stored_bytes() -> None:
-    prefixes = CompanyPrefixes()
-    prefixes.learn_from(orjson.dumps(URN_EVENT))
-    assert prefixes.learned() == {"8934567": 7}
-    prefixes.learn_from(b'{"epcList":["https://id.gs1.org/01/10614141073464/21/2017"],"x":"urn:epc:id:x"}')
-    assert prefixes.learned() == {"8934567": 7}
 
 
 @pytest.mark.parametrize(
@@ -229,13 +254,6 @@ def test_urn_output_needs_the_company_prefix_length() -> None:
     assert same_hash(known, urn_event)
 
 
-def test_the_company_prefix_is_learned_from_the_same_page() -> None:
-    dl_event = {**URN_EVENT, **DL_FIELDS, "eventID": "urn:uuid:2"}
-    renderer = Renderer(OutputControl(EpcFormat.ALWAYS_EPC_URN), CompanyPrefixes())
-    bodies = renderer.render_many([orjson.dumps(dl_event), orjson.dumps(URN_EVENT)])
-    assert orjson.loads(bodies[0])["epcList"] == URN_EVENT["epcList"]
-
-
 def test_a_gtin_class_becomes_an_epc_pattern() -> None:
     event = {
         **URN_EVENT,
@@ -262,10 +280,11 @@ def test_every_scheme_goes_round_the_two_notations(urn: str, link: str | None, c
         field: [{"epcClass": urn, "quantity": 1}] if field == "quantityList" else [urn],
     }
     prefixes = CompanyPrefixes()
+    prefixes.add_stated(stated_company_prefixes(orjson.dumps(event)))  # as capture does
     as_link, _ = render(event, EpcFormat.ALWAYS_GS1_DIGITAL_LINK, prefixes)
     value = as_link[field][0]["epcClass"] if field == "quantityList" else as_link[field][0]
     assert value == (link or canonical_key(urn))
-    # The URN taught the prefix length, so the Digital Link turns back into the same URN.
+    # The URN stated the prefix length, so the Digital Link turns back into the same URN.
     back, _ = render(as_link, EpcFormat.ALWAYS_EPC_URN, prefixes)
     assert back == event
     assert prefixes.length(company_prefix_digits(gs1_key(urn))) == cp_length  # type: ignore[arg-type]

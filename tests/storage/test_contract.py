@@ -463,6 +463,22 @@ async def test_master_data_of_a_capture_that_stored_nothing_is_not_kept(store: E
     assert await store.vocabulary_children(["ghost"]) == set()
 
 
+async def test_company_prefixes_stated_by_a_capture_are_kept_with_it(store: EventStore) -> None:
+    assert await store.company_prefixes() == set()
+    capture = job()
+
+    async def settle(result: AppendResult) -> None:
+        capture.running = False
+
+    existing = record()
+    await store.append([existing], capture, settle, (), {"8934567", "0614141"})
+    await store.append([record()], job(), settle, (), {"8934567", "4012345"})
+    assert await store.company_prefixes() == {"8934567", "0614141", "4012345"}
+    result = await store.append([existing], job(), settle, (), {"999999"})  # a duplicate: nothing stored
+    assert result.stored == 0
+    assert await store.company_prefixes() == {"8934567", "0614141", "4012345"}
+
+
 # --- named queries ---------------------------------------------------------------------------------
 
 

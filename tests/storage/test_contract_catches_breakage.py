@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,6 @@ from epcis_repo.storage.port import (
     EventStore,
     Settle,
     StoredEvent,
-    VocabularyRecord,
 )
 from epcis_repo.storage.sqlite import SqliteEventStore
 from tests.storage import test_contract as contract
@@ -52,12 +52,12 @@ class PublishesBeforeSettling(SqliteEventStore):
         records: Sequence[EventRecord],
         job: CaptureJob,
         settle: Settle,
-        vocabulary: Sequence[VocabularyRecord],
+        *stored_with_them: Any,  # master data, company prefixes
     ) -> AppendResult:
         async def nothing(result: AppendResult) -> None:
             return None
 
-        result = await super()._append(records, job, nothing, vocabulary)
+        result = await super()._append(records, job, nothing, *stored_with_them)
         await settle(result)
         return result
 

@@ -17,8 +17,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,9 +29,7 @@ from epcis_repo.storage.port import (
     AppendResult,
     Behaviour,
     CaptureJob,
-    EventRecord,
     StorageError,
-    VocabularyRecord,
 )
 from epcis_repo.storage.sqlite import SqliteEventStore
 from tests.storage import sqlite_crash_writer as writer
@@ -146,17 +145,10 @@ class HeldWriter(SqliteEventStore):
         super().__init__(path)
         self.writing, self.release = threading.Event(), threading.Event()
 
-    def _write_records(
-        self,
-        records: Sequence[EventRecord],
-        vocabulary: Sequence[VocabularyRecord],
-        capture_id: str,
-        record_time: int,
-        rollback: bool,
-    ) -> tuple[int, tuple[int, ...], int]:
+    def _write_records(self, *args: Any) -> tuple[int, tuple[int, ...], int]:
         self.writing.set()
         self.release.wait(timeout=10)
-        return super()._write_records(records, vocabulary, capture_id, record_time, rollback)
+        return super()._write_records(*args)
 
 
 async def test_a_capture_cancelled_while_its_records_are_written_leaves_nothing(database: Path) -> None:

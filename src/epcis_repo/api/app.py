@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from epcis_repo import __version__
-from epcis_repo.api import capture, events, problems, queries
+from epcis_repo.api import capture, discovery, events, problems, queries, resources
 from epcis_repo.api.bodies import BodyLimits
 from epcis_repo.api.deps import Repository
 from epcis_repo.api.headers import gs1_headers
@@ -37,21 +37,26 @@ def create_app(
     *,
     demo: bool = False,
 ) -> FastAPI:
-    """The application; `demo` loads the demonstration chain (epcis_repo.demo) at start-up."""
+    """The application; `demo` loads the demonstration chain (epcis_repo.demo) at start-up.
+
+    Raises ValueError when the configured GCP length table cannot be read.
+    """
     settings = settings or Settings()
+    prefixes = company_prefix_table(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with store_factory(settings) as store:
             await store.open()
-            service = CaptureService(store)
+            prefixes.add_stated(await store.company_prefixes())
+            service = CaptureService(store, prefixes)
             app.state.repository = Repository(
                 settings=settings,
                 store=store,
                 capture=service,
                 schema=SchemaValidator.load(),
                 limits=BodyLimits(settings.capture_limit_bytes, settings.capture_limit_events),
-                prefixes=CompanyPrefixes(),
+                prefixes=prefixes,
             )
             if demo:
                 await _load_demo(app.state.repository)
@@ -72,8 +77,22 @@ def create_app(
     app.include_router(capture.router)
     app.include_router(events.router)
     app.include_router(queries.router)
+    app.include_router(resources.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def company_prefix_table(settings: Settings) -> CompanyPrefixes:
+    """The configured GCP length table (or an empty one); ValueError when it cannot be read."""
+    prefixes = CompanyPrefixes()
+    path = settings.gcp_length_table
+    if path is not None:
+        try:
+            count = prefixes.load(path)
+        except OSError as error:
+            raise ValueError(f"cannot read the GCP length table {path}: {error.strerror}") from None
+        log.info("GCP length table %s: %d entries", path, count)
+    return prefixes
 
 
 async def _load_demo(repository: Repository) -> None:
@@ -95,5 +114,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             ref_template="#/components/schemas/{model}",
         )
         document.setdefault("components", {}).setdefault("schemas", {}).update(definitions.get("$defs", {}))
+        discovery.complete(document, app.routes)
         app.openapi_schema = document
     return app.openapi_schema

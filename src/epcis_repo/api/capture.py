@@ -7,19 +7,20 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Request
 from starlette.responses import Response
 
+from epcis_repo.api import discovery
 from epcis_repo.api.bodies import read_json
 from epcis_repo.api.deps import RepositoryDep
 from epcis_repo.api.documents import rendered_event
 from epcis_repo.api.headers import OutputDep, options
-from epcis_repo.api.pages import next_link, page_size
+from epcis_repo.api.pages import collection_paging, next_link
 from epcis_repo.api.problems import Problem, not_found, validation_problem
 from epcis_repo.capture.validation import InvalidDocument, check_document, check_event
 from epcis_repo.epcis.models import EPCISDocument, EPCISQueryDocument, ObjectEvent
 from epcis_repo.epcis.timestamps import from_micros
-from epcis_repo.query.tokens import AfterToken, InvalidToken
+from epcis_repo.query.tokens import AfterToken
 from epcis_repo.storage.port import Behaviour, CaptureJob
 
 router = APIRouter(tags=["Capture"])
@@ -103,20 +104,9 @@ def _event_count(document: dict[str, Any]) -> int:
     return len(events) if isinstance(events, list) else 0
 
 
-@router.get("/capture", summary="List capture jobs, newest first")
-async def list_capture_jobs(
-    request: Request,
-    repository: RepositoryDep,
-    per_page: Annotated[int | None, Query(alias="perPage")] = None,
-    next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
-) -> Response:
-    limit = page_size(per_page, repository.settings)
-    after = None
-    if next_page_token is not None:
-        try:
-            after = AfterToken.decode(next_page_token, "capture jobs").after
-        except InvalidToken as error:
-            raise Problem(400, "ValidationException", "Invalid page token", str(error)) from None
+@router.get("/capture", summary="List capture jobs, newest first", openapi_extra=discovery.paging_extra())
+async def list_capture_jobs(request: Request, repository: RepositoryDep) -> Response:
+    limit, after = collection_paging(request, repository.settings, "capture jobs", "GET /capture")
     jobs = await repository.store.list_jobs(after, limit + 1)
     headers = {}
     if len(jobs) > limit:

@@ -24,7 +24,7 @@ class Repository:
     capture: CaptureService
     schema: SchemaValidator
     limits: BodyLimits
-    # Shared by every request: what rendering learns serves later responses.
+    # The GCP length table and every company prefix a capture stated; captures add to it.
     prefixes: CompanyPrefixes
 
 

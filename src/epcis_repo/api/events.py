@@ -9,10 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
+from epcis_repo.api import discovery
 from epcis_repo.api.deps import Repository, RepositoryDep
 from epcis_repo.api.documents import query_document
-from epcis_repo.api.headers import OutputDep, options
-from epcis_repo.api.pages import next_link, page_size
+from epcis_repo.api.headers import OutputDep, options, response_media_type
+from epcis_repo.api.pages import PAGING, next_link, page_size
 from epcis_repo.api.problems import Problem, not_found, query_problem
 from epcis_repo.epcis.context import namespaces
 from epcis_repo.epcis.rendering import OutputControl
@@ -23,29 +24,18 @@ from epcis_repo.query.tokens import InvalidToken, PageToken
 
 router = APIRouter(tags=["Query"])
 
-_PAGING = ("perPage", "nextPageToken")
 # Every event sharing an eventID: the event and the error declarations made about it.
 _SAME_ID_LIMIT = 1000
 # Pages at least this long are rendered off the event loop (translation costs ~10 µs an event).
 _RENDER_IN_THREAD = 100
 
 
-def _media_type(request: Request) -> str:
-    accept = request.headers.get("accept", "*/*").lower()
-    if "application/ld+json" in accept and "application/json" not in accept:
-        return "application/ld+json"
-    if any(t in accept for t in ("application/json", "application/ld+json", "*/*", "application/*")):
-        return "application/json"
-    detail = "This repository answers queries in application/json or application/ld+json."
-    raise Problem(406, "NotAcceptableException", "Not acceptable", detail)
-
-
 @router.get(
     "/events",
     summary="Query events (SimpleEventQuery)",
-    description="Every SimpleEventQuery parameter of EPCIS 2.0 (see docs/conformance.md); lists are "
-    "pipe-delimited. Extension fields are named by a CURIE whose prefix GS1-Extensions declares, "
-    "or by a full IRI.",
+    description=discovery.QUERY_DESCRIPTION,
+    # The parameters are read from the query string (answer_query); this only declares them.
+    openapi_extra=discovery.query_extra(),
 )
 async def query_events(request: Request, repository: RepositoryDep, output: OutputDep) -> Response:
     given = {name: request.query_params.getlist(name) for name in request.query_params}
@@ -63,8 +53,8 @@ async def answer_query(
 ) -> Response:
     """A page of events for query parameters `given` in a request (with perPage and nextPageToken),
     plus `fixed` parameters the resource itself stands for (a named query's, or /epcs/{epc}'s)."""
-    media_type = _media_type(request)
-    filters = {name: values for name, values in given.items() if name not in _PAGING}
+    media_type = response_media_type(request)
+    filters = {name: values for name, values in given.items() if name not in PAGING}
     limit = _per_page(given, repository)
     token = None
     if "nextPageToken" in given:
@@ -97,10 +87,7 @@ async def answer_query(
 
 
 def _per_page(given: Mapping[str, list[str]], repository: Repository) -> int:
-    values = given.get("perPage", [])
-    if len(values) > 1 or (values and not values[0].isdigit()):
-        raise query_problem("perPage", "perPage must be one positive integer")
-    return page_size(int(values[0]) if values else None, repository.settings)
+    return page_size(given.get("perPage", []), repository.settings)
 
 
 @router.get("/events/{eventID:path}", name="read_event", summary="One event and its error declarations")
@@ -110,7 +97,7 @@ async def read_event(
     output: OutputDep,
     event_id: Annotated[str, Path(alias="eventID")],
 ) -> Response:
-    media_type = _media_type(request)
+    media_type = response_media_type(request)
     query = EventQuery((AnyOf(Field.EVENT_ID, (event_id,)),))
     events = await repository.store.find_events(query, None, _SAME_ID_LIMIT)
     if not events:

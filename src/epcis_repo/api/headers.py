@@ -45,6 +45,17 @@ def options(allow: str, **extra: str) -> Response:
     return Response(status_code=204, headers={**discovery_headers(allow), **extra})
 
 
+def response_media_type(request: Request) -> str:
+    """The JSON media type the request's Accept header allows; 406 when it allows neither."""
+    accept = request.headers.get("accept", "*/*").lower()
+    if "application/ld+json" in accept and "application/json" not in accept:
+        return "application/ld+json"
+    if any(t in accept for t in ("application/json", "application/ld+json", "*/*", "application/*")):
+        return "application/json"
+    detail = "This repository answers queries in application/json or application/ld+json."
+    raise Problem(406, "NotAcceptableException", "Not acceptable", detail)
+
+
 def _parse(value: str, header: str) -> tuple[int, ...]:
     if not _VERSION.fullmatch(value.strip()):
         raise Problem(400, "ValidationException", "Invalid header", f"{header} must be a version like 2.0.0.")

@@ -7,28 +7,28 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
+from epcis_repo.api import discovery
 from epcis_repo.api.bodies import read_json
 from epcis_repo.api.deps import RepositoryDep
 from epcis_repo.api.events import answer_query
 from epcis_repo.api.headers import OutputDep, options
-from epcis_repo.api.pages import next_link, page_size
+from epcis_repo.api.pages import PAGING, collection_paging, next_link
 from epcis_repo.api.problems import Problem, not_found, query_problem, validation_problem
 from epcis_repo.epcis.context import namespaces
 from epcis_repo.epcis.timestamps import now_micros
 from epcis_repo.epcis.violations import Violation
 from epcis_repo.query.named import definition_params
 from epcis_repo.query.params import QueryParameterError, parse_query
-from epcis_repo.query.tokens import AfterToken, InvalidToken
+from epcis_repo.query.tokens import AfterToken
 from epcis_repo.storage.port import NamedQuery
 
 router = APIRouter(tags=["Named queries"])
 
 # A name travels in URL paths: printable, no "/", not too long.
 _NAME = re.compile(r"[^\s/\\?#%]{1,200}")
-_PAGING = ("perPage", "nextPageToken")
 
 
 def _definition(query: NamedQuery) -> dict[str, Any]:
@@ -57,8 +57,8 @@ async def create_query(request: Request, repository: RepositoryDep) -> Response:
     if not isinstance(query, dict):
         detail = "query must be an object of query parameters."
         raise validation_problem(detail, [Violation("/query", detail)])
-    params, prefixes = definition_params(query)
     try:
+        params, prefixes = definition_params(query)
         parse_query(params, {**namespaces(None), **prefixes})
     except QueryParameterError as error:
         raise query_problem(error.parameter, error.detail) from None
@@ -76,23 +76,9 @@ async def create_query(request: Request, repository: RepositoryDep) -> Response:
     )
 
 
-@router.get("/queries", summary="Named queries, in name order")
-async def list_queries(
-    request: Request,
-    repository: RepositoryDep,
-    per_page: Annotated[int | None, Query(alias="perPage")] = None,
-    next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
-) -> Response:
-    unknown = sorted(set(request.query_params) - set(_PAGING))
-    if unknown:
-        raise query_problem(unknown[0], f"{unknown[0]} is not a parameter of GET /queries")
-    limit = page_size(per_page, repository.settings)
-    after = None
-    if next_page_token is not None:
-        try:
-            after = AfterToken.decode(next_page_token, "queries").after
-        except InvalidToken as error:
-            raise query_problem("nextPageToken", str(error)) from None
+@router.get("/queries", summary="Named queries, in name order", openapi_extra=discovery.paging_extra())
+async def list_queries(request: Request, repository: RepositoryDep) -> Response:
+    limit, after = collection_paging(request, repository.settings, "queries", "GET /queries")
     queries = await repository.store.list_named_queries(after, limit + 1)
     headers = {}
     if len(queries) > limit:
@@ -118,7 +104,9 @@ async def delete_query(repository: RepositoryDep, name: Annotated[str, Path(alia
     return Response(status_code=204)
 
 
-@router.get("/queries/{queryName}/events", summary="Run a named query")
+@router.get(
+    "/queries/{queryName}/events", summary="Run a named query", openapi_extra=discovery.paging_extra()
+)
 async def run_named_query(
     request: Request,
     repository: RepositoryDep,
@@ -129,7 +117,7 @@ async def run_named_query(
     if query is None:
         raise not_found(f"query named {name!r}")
     given = {key: request.query_params.getlist(key) for key in request.query_params}
-    unknown = sorted(set(given) - set(_PAGING))
+    unknown = sorted(set(given) - set(PAGING))
     if unknown:
         # Subscription parameters (stream, schedules) ask for a WebSocket; this repository offers none.
         raise query_problem(

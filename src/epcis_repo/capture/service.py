@@ -13,9 +13,17 @@ from epcis_repo.capture.masterdata import vocabulary_records
 from epcis_repo.capture.records import prepare
 from epcis_repo.capture.validation import Submission
 from epcis_repo.epcis.context import namespaces
+from epcis_repo.epcis.rendering import CompanyPrefixes, stated_company_prefixes
 from epcis_repo.epcis.timestamps import now_micros
 from epcis_repo.epcis.violations import Violation
-from epcis_repo.storage.port import AppendResult, Behaviour, CaptureJob, EventRecord, EventStore
+from epcis_repo.storage.port import (
+    AppendResult,
+    Behaviour,
+    CaptureJob,
+    EventRecord,
+    EventStore,
+    VocabularyRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +46,11 @@ class SingleCapture:
 
 
 class CaptureService:
-    def __init__(self, store: EventStore) -> None:
+    """Stores captures through `store`; each adds the company prefixes its EPC URNs state to `prefixes`."""
+
+    def __init__(self, store: EventStore, prefixes: CompanyPrefixes) -> None:
         self._store = store
+        self._prefixes = prefixes
         self._running: set[asyncio.Task[None]] = set()
 
     async def submit(self, submission: Submission, behaviour: Behaviour) -> CaptureJob:
@@ -75,8 +86,9 @@ class CaptureService:
 
     async def _run(self, job: CaptureJob, submission: Submission) -> None:
         try:
-            records, indexes, problems = await asyncio.to_thread(_prepare_valid, submission)
-            for error in problems:
+            prepared = await asyncio.to_thread(_prepare_valid, submission)
+            records, indexes = prepared.records, prepared.indexes
+            for error in prepared.problems:
                 _add_error(job, error)
             conflicts = await self._conflicts(records)
             for position, reason in conflicts.items():
@@ -94,9 +106,11 @@ class CaptureService:
                     _add_error(job, _already_stored(submission, index, kept[position], MEANWHILE))
                 _settle(job, stored=result.stored)
 
-            await self._store.append(
-                kept, job, settle, vocabulary_records(submission.document, submission.prefixes)
+            result = await self._store.append(
+                kept, job, settle, prepared.vocabulary, prepared.company_prefixes
             )
+            if result.stored:
+                self._prefixes.add_stated(prepared.company_prefixes)
         except Exception:
             log.exception("capture %s failed", job.capture_id)
             job.errors.append(
@@ -128,7 +142,10 @@ class CaptureService:
                 _add_error(job, _already_stored(None, 0, record, MEANWHILE))
             _settle(job, stored=result.stored)
 
-        result = await self._store.append([record], job, settle)
+        stated = stated_company_prefixes(record.body)
+        result = await self._store.append([record], job, settle, (), stated)
+        if result.stored:
+            self._prefixes.add_stated(stated)
         return SingleCapture(record, result, MEANWHILE if result.duplicates else None)
 
     async def _conflicts(self, records: Sequence[EventRecord]) -> dict[int, str]:
@@ -153,8 +170,16 @@ class CaptureService:
         return conflicts
 
 
-def _prepare_valid(submission: Submission) -> tuple[list[EventRecord], list[int], list[dict[str, Any]]]:
-    """Records of the valid events, the index of each in the document, and errors of events that failed."""
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    records: list[EventRecord]  # of the valid events
+    indexes: list[int]  # the index of each record's event in the document
+    problems: list[dict[str, Any]]  # job errors of the events that failed
+    vocabulary: list[VocabularyRecord]  # the document's master data
+    company_prefixes: set[str]  # stated by the EPC URNs of the records and the master data
+
+
+def _prepare_valid(submission: Submission) -> _Prepared:
     records: list[EventRecord] = []
     indexes: list[int] = []
     problems: list[dict[str, Any]] = []
@@ -171,7 +196,11 @@ def _prepare_valid(submission: Submission) -> tuple[list[EventRecord], list[int]
             problems.append(_invalid_event(where, index, [Violation(where, str(error))]))
             continue
         indexes.append(index)
-    return records, indexes, problems
+    vocabulary = vocabulary_records(submission.document, submission.prefixes)
+    stated: set[str] = set()
+    for body in (*(r.body for r in records), *(v.element for v in vocabulary)):
+        stated |= stated_company_prefixes(body)
+    return _Prepared(records, indexes, problems, vocabulary, stated)
 
 
 def _settle(job: CaptureJob, *, stored: int) -> None:

@@ -25,7 +25,7 @@ change; otherwise the bytes go out untouched.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -81,10 +81,8 @@ _GS1_SCHEMES = (
     "upui", "pgln", "lgtin",
 )  # fmt: skip
 _SCHEME_NAMES = "|".join(_GS1_SCHEMES)
-_URN_HEAD = re.compile(rf"(?i)urn:epc:(id|class|idpat):({_SCHEME_NAMES}):(\d{{6,12}})\.")
-# An EPC URN as a JSON string in a stored body (a URN has no character JSON escapes): its company
-# prefix alone, and the whole URN with its prefix.
-_PREFIX_IN_JSON = re.compile(rf'"(?i:urn:epc:(?:id|class|idpat):(?:{_SCHEME_NAMES})):(\d{{6,12}})\.'.encode())
+# An EPC URN as a JSON string in a stored body (a URN has no character JSON escapes), with its
+# company prefix.
 _URN_IN_JSON = re.compile(
     rf'"((?i:urn:epc:(?:id|class|idpat):(?:{_SCHEME_NAMES})):(\d{{6,12}})\.[^"\\]*)"'.encode()
 )
@@ -97,72 +95,67 @@ def company_prefix_digits(key: Gs1Key) -> str:
     return key.value[1:] if key.ai in _LEADING_DIGIT_AIS else key.value
 
 
+def stated_company_prefixes(body: bytes) -> set[str]:
+    """The GS1 Company Prefixes the well-formed EPC URNs of a JSON event spell out (any field).
+
+    A pattern (``urn:epc:idpat:sgtin:0614141.*.*``) states its prefix too, though it names no key.
+    """
+    stated: set[str] = set()
+    for urn, prefix in _URN_IN_JSON.findall(body):
+        digits = prefix.decode()
+        if digits in stated:
+            continue
+        text = urn.decode("utf-8", "replace")
+        if text[8:13].lower() == "idpat" or gs1_key(text) is not None:
+            stated.add(digits)
+    return stated
+
+
 class CompanyPrefixes:
     """GS1 Company Prefix lengths, by the leading digits of a GS1 key.
 
     Entries map a digit prefix to the length of the company prefix of every key starting with it,
-    as GS1's published GCP length table does; the longest matching entry wins. A captured EPC URN
-    states its company prefix, which `learn` records as the entry ``prefix -> len(prefix)``.
-    `learned` lists what was learned (not loaded), for a store to persist and `add` back on start.
+    as GS1's published GCP length table does; the longest matching entry wins. A company prefix an
+    EPC URN stated is the entry ``prefix -> len(prefix)`` (`add_stated`).
     Safe to share between requests: an update is one dictionary assignment.
     """
 
     def __init__(self, entries: Mapping[str, int] | None = None) -> None:
         self._lengths: dict[str, int] = {}
-        self._learned: dict[str, int] = {}
-        self._seen: set[bytes] = set()  # prefixes learn_from has already handed to learn
         # Distinct entry sizes, longest first; replaced (never mutated) so readers need no lock.
         self._sizes: tuple[int, ...] = ()
         for prefix, length in (entries or {}).items():
             self.add(prefix, length)
 
-    def add(self, prefix: str, length: int) -> bool:
+    def add(self, prefix: str, length: int) -> None:
         """Record that keys starting with `prefix` have a company prefix of `length` digits.
 
-        True when this changed anything. Raises ValueError for a prefix that is not 1-13 digits or
-        a length outside 1-12.
+        Raises ValueError for a prefix that is not 1-13 digits or a length outside 1-12.
         """
         if not (prefix.isascii() and prefix.isdigit() and len(prefix) <= 13) or not 1 <= length <= 12:
             raise ValueError(f"not a GS1 Company Prefix entry: {prefix!r} {length!r}")
-        if self._lengths.get(prefix) == length:
-            return False
         self._lengths[prefix] = length
         if len(prefix) not in self._sizes:
             self._sizes = tuple(sorted({*self._sizes, len(prefix)}, reverse=True))
-        return True
 
-    def learn(self, urn: str) -> bool:
-        """Record the company prefix an EPC URN of a GS1 scheme states; True when it was new."""
-        m = _URN_HEAD.match(urn.strip())
-        if m is None:
-            return False
-        prefix = m.group(3)
-        if self._lengths.get(prefix) == len(prefix):
-            return False
-        # A pattern (urn:epc:idpat:sgtin:0614141.*.*) states its prefix too, but has no key to check.
-        if m.group(1).lower() != "idpat" and gs1_key(urn) is None:
-            return False
-        self._learned[prefix] = len(prefix)
-        return self.add(prefix, len(prefix))
-
-    def learn_from(self, body: bytes) -> None:
-        """Learn from every EPC URN in a stored JSON event."""
-        # Called on every event a response returns: a regular expression and set look-ups, no parsing.
-        if self._seen.issuperset(_PREFIX_IN_JSON.findall(body)):
-            return
-        for urn, prefix in _URN_IN_JSON.findall(body):
-            if prefix not in self._seen:
-                self.learn(urn.decode("utf-8", "replace"))
-                if self._lengths.get(prefix.decode()) == len(prefix):
-                    self._seen.add(prefix)
+    def add_stated(self, prefixes: Iterable[str]) -> None:
+        """Record company prefixes as EPC URNs stated them: each is as long as it is."""
+        for prefix in prefixes:
+            if self._lengths.get(prefix) != len(prefix):
+                self.add(prefix, len(prefix))
 
     def load(self, path: str | Path) -> int:
-        """Add the entries of a text table, one ``prefix length`` per line (``#`` starts a comment).
+        """Add the entries of a GCP length table; the number of entries read.
 
-        Returns the number of entries read. Raises ValueError naming the line of a malformed entry.
+        Either GS1's published JSON (``{"GCPPrefixFormatList": {"entry": [{"prefix": "0614141",
+        "gcpLength": 7}, ...]}}``) or text, one ``prefix length`` per line (``#`` starts a comment).
+        Raises ValueError naming the entry or line that is malformed.
         """
+        text = Path(path).read_text(encoding="utf-8")
+        if text.lstrip().startswith("{"):
+            return self._load_gs1_json(path, text)
         count = 0
-        for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        for number, line in enumerate(text.splitlines(), 1):
             fields = line.split("#", 1)[0].replace(",", " ").split()
             if not fields:
                 continue
@@ -175,6 +168,25 @@ class CompanyPrefixes:
             count += 1
         return count
 
+    def _load_gs1_json(self, path: str | Path, text: str) -> int:
+        try:
+            entries = orjson.loads(text)["GCPPrefixFormatList"]["entry"]
+            if not isinstance(entries, list):
+                raise TypeError
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            raise ValueError(f"{path}: not a GS1 GCP length table (GCPPrefixFormatList.entry)") from None
+        for number, entry in enumerate(entries):
+            try:
+                prefix, length = entry["prefix"], entry["gcpLength"]
+                if not isinstance(prefix, str) or isinstance(length, bool):
+                    raise TypeError
+                self.add(prefix, int(length))
+            except (KeyError, TypeError, ValueError):
+                raise ValueError(
+                    f"{path}: entry {number}: expected prefix and gcpLength, got {entry!r}"
+                ) from None
+        return len(entries)
+
     def length(self, key_digits: str) -> int | None:
         """The company prefix length of a key whose digits (from the company prefix on) are given."""
         for size in self._sizes:
@@ -183,10 +195,6 @@ class CompanyPrefixes:
                 if found is not None:
                     return found
         return None
-
-    def learned(self) -> dict[str, int]:
-        """The prefixes learned from URNs (a copy)."""
-        return dict(self._learned)
 
 
 # --- GS1-Extensions -------------------------------------------------------------------------------
@@ -381,8 +389,6 @@ class Renderer:
             self._convert = self._to_epc_urn
 
     def render_many(self, bodies: Sequence[bytes]) -> list[bytes]:
-        for body in bodies:
-            self.prefixes.learn_from(body)
         return [self.render(body) for body in bodies]
 
     def render(self, body: bytes) -> bytes:

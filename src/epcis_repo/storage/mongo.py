@@ -85,6 +85,7 @@ class MongoEventStore:
         self._meta = database["meta"]
         self._vocabulary = database["vocabulary"]
         self._queries = database["namedQueries"]
+        self._prefixes = database["companyPrefixes"]
         self._append_lock = asyncio.Lock()
         self._last_record_time = 0
 
@@ -134,10 +135,11 @@ class MongoEventStore:
         job: CaptureJob,
         settle: Settle,
         vocabulary: Sequence[VocabularyRecord] = (),
+        company_prefixes: Collection[str] = (),
     ) -> AppendResult:
         async with self._append_lock:
             try:
-                return await self._append(records, job, settle, vocabulary)
+                return await self._append(records, job, settle, vocabulary, company_prefixes)
             except PyMongoError as error:
                 raise StorageError(f"MongoDB write failed: {error}") from error
 
@@ -147,6 +149,7 @@ class MongoEventStore:
         job: CaptureJob,
         settle: Settle,
         vocabulary: Sequence[VocabularyRecord],
+        company_prefixes: Collection[str],
     ) -> AppendResult:
         counter = await self._meta.find_one_and_update(
             {"_id": _COMMITS}, {"$inc": {"next": 1}}, upsert=True, return_document=ReturnDocument.AFTER
@@ -175,6 +178,11 @@ class MongoEventStore:
                 stored = 0
             if stored and vocabulary:
                 await self._vocabulary.insert_many([_vocabulary_document(v, commit) for v in vocabulary])
+            if stored and company_prefixes:
+                # Written before the commit is published, so a visible event's prefix is never missing;
+                # one left by a capture that then fails is still true (its URN spelled it out).
+                for prefix in company_prefixes:  # a handful per capture: one per company
+                    await self._prefixes.update_one({"_id": prefix}, {"$set": {"_id": prefix}}, upsert=True)
         except BaseException:
             # Unpublished events would still hold their dedup keys: take them out again.
             await asyncio.shield(self._discard(commit))
@@ -311,6 +319,9 @@ class MongoEventStore:
             for doc in docs
             if any(a["n"] == name and (values is None or a["v"] in values) for a in doc.get("attributes", ()))
         }
+
+    async def company_prefixes(self) -> set[str]:
+        return {doc["_id"] async for doc in self._prefixes.find({}, {"_id": 1})}
 
     async def vocabulary_elements(self, keys: Collection[str]) -> list[VocabularyRecord]:
         docs = await self._latest_vocabulary({"key": {"$in": list(keys)}})

@@ -137,9 +137,11 @@ class EventStore(Protocol):
         job: CaptureJob,
         settle: Settle,
         vocabulary: Sequence[VocabularyRecord] = (),
+        company_prefixes: Collection[str] = (),
     ) -> AppendResult:
         """Store the records of `job` under its behaviour, as the module docstring describes, with the
-        master data its document declared (kept only if the capture stores something).
+        master data its document declared and the GS1 Company Prefixes its EPC URNs state (both kept
+        only if the capture stores something).
 
         Once the records are written (or, under rollback with a duplicate, removed again) the store
         awaits `settle(result)` to finish the job, and saves the job together with making its events
@@ -170,6 +172,9 @@ class EventStore(Protocol):
 
     async def vocabulary_elements(self, keys: Collection[str]) -> list[VocabularyRecord]:
         """The latest version of each of these elements (of every vocabulary type that has it)."""
+
+    async def company_prefixes(self) -> set[str]:
+        """Every GS1 Company Prefix a stored capture stated (an EPC URN spells out where it ends)."""
 
     async def save_named_query(self, query: NamedQuery) -> bool:
         """Store a named query; False (and nothing stored) if the name is taken."""

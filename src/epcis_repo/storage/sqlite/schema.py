@@ -106,6 +106,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             definition BLOB NOT NULL  -- the query as the client defined it (JSON)
         ) WITHOUT ROWID""",
     ),
+    (
+        # GS1 Company Prefixes stated by captured EPC URNs: each prefix is as long as it is.
+        "CREATE TABLE company_prefixes (prefix TEXT PRIMARY KEY) WITHOUT ROWID",
+    ),
 )
 
 

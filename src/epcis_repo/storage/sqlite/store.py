@@ -237,11 +237,12 @@ class SqliteEventStore:
         job: CaptureJob,
         settle: Settle,
         vocabulary: Sequence[VocabularyRecord] = (),
+        company_prefixes: Collection[str] = (),
     ) -> AppendResult:
         async with self._write_lock:
             self._appending = asyncio.current_task()
             try:
-                return await self._append(records, job, settle, vocabulary)
+                return await self._append(records, job, settle, vocabulary, company_prefixes)
             finally:
                 self._appending = None
 
@@ -251,13 +252,20 @@ class SqliteEventStore:
         job: CaptureJob,
         settle: Settle,
         vocabulary: Sequence[VocabularyRecord],
+        company_prefixes: Collection[str],
     ) -> AppendResult:
         # recordTime only grows, whatever the clock does.
         record_time = self._last_record_time = max(now_micros(), self._last_record_time + 1)
         rollback = job.behaviour is Behaviour.ROLLBACK
         try:
             commit, duplicates, stored = await self._write(
-                self._write_records, records, vocabulary, job.capture_id, record_time, rollback
+                self._write_records,
+                records,
+                vocabulary,
+                company_prefixes,
+                job.capture_id,
+                record_time,
+                rollback,
             )
             job.commit = commit
             result = AppendResult(record_time, stored, duplicates)
@@ -276,6 +284,7 @@ class SqliteEventStore:
         self,
         records: Sequence[EventRecord],
         vocabulary: Sequence[VocabularyRecord],
+        company_prefixes: Collection[str],
         capture_id: str,
         record_time: int,
         rollback: bool,
@@ -333,6 +342,10 @@ class SqliteEventStore:
                 stored = len(kept)
                 if stored:
                     _write_vocabulary(conn, vocabulary, commit)
+                    conn.executemany(
+                        "INSERT INTO company_prefixes (prefix) VALUES (?) ON CONFLICT DO NOTHING",
+                        ((prefix,) for prefix in company_prefixes),
+                    )
             conn.execute("RELEASE records")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -403,6 +416,12 @@ class SqliteEventStore:
                     for row in conn.execute(_LATEST_ELEMENTS.format(marks(len(chunk))), chunk)
                 )
             return found
+
+        return await self._read(find)
+
+    async def company_prefixes(self) -> set[str]:
+        def find(conn: sqlite3.Connection) -> set[str]:
+            return {prefix for (prefix,) in conn.execute("SELECT prefix FROM company_prefixes")}
 
         return await self._read(find)
 
