@@ -12,7 +12,7 @@ import pytest
 
 from epcis_repo.capture.records import prepare
 from epcis_repo.epcis.context import namespaces
-from epcis_repo.epcis.identifiers import instance_matches
+from epcis_repo.epcis.identifiers import canonical_key, instance_matches
 from epcis_repo.epcis.timestamps import to_micros
 from epcis_repo.query.model import (
     NUMBER,
@@ -37,6 +37,7 @@ from epcis_repo.storage.port import (
     NamedQuery,
     VocabularyRecord,
 )
+from epcis_repo.trace.model import EdgeKind, LineageEdge
 
 _serial = itertools.count(1)
 
@@ -495,3 +496,92 @@ async def test_named_queries_are_kept_once_by_name(store: EventStore) -> None:
     assert await store.delete_named_query("m")
     assert not await store.delete_named_query("m")
     assert [q.name for q in await store.list_named_queries(None, 10)] == ["a", "farm-b-lots", "z"]
+
+
+# --- lineage ----------------------------------------------------------------------------------------
+
+LOT_IN = "urn:epc:class:lgtin:8934567.012345.IN"
+LOT_OUT = "urn:epc:class:lgtin:8934567.012345.OUT"
+
+
+def transformation(**fields: Any) -> EventRecord:
+    base: dict[str, Any] = {
+        "type": "TransformationEvent",
+        "action": None,
+        "epcList": None,
+        "bizStep": "commissioning",
+        "transformationID": "urn:epc:id:gdti:8934567.00001.T1",
+        "inputQuantityList": [{"epcClass": LOT_IN, "quantity": 10, "uom": "KGM"}],
+        "outputQuantityList": [{"epcClass": LOT_OUT, "quantity": 8.5, "uom": "KGM"}],
+    }
+    return record(**{**base, **fields})
+
+
+async def test_lineage_edges_are_read_by_either_end(store: EventStore) -> None:
+    made = transformation()
+    await append(store, [made])
+    lot_in, lot_out = canonical_key(LOT_IN), canonical_key(LOT_OUT)
+    (consumed,) = await store.lineage([lot_in], None)
+    assert (consumed.edge.kind, consumed.edge.source) == ("consumes", lot_in)
+    assert consumed.edge.target.startswith("transformation:")
+    assert (consumed.edge.quantity, consumed.edge.uom) == (10.0, "KGM")
+    assert consumed.event_id == made.event_id and consumed.event_time == made.event_time
+    assert consumed.voided_at is None
+    both = await store.lineage([consumed.edge.target], None)
+    assert {(e.edge.kind, e.edge.source, e.edge.target) for e in both} == {
+        ("consumes", lot_in, consumed.edge.target),
+        ("produces", consumed.edge.target, lot_out),
+    }
+    assert await store.lineage(["https://id.gs1.org/01/08934567123457/10/NONE"], None) == []
+
+
+async def test_lineage_is_read_as_recorded_by_a_time_and_voided_by_declarations(store: EventStore) -> None:
+    made = transformation()
+    first, _ = await append(store, [made])
+    await asyncio.sleep(0.002)
+    later, _ = await append(store, [transformation(transformationID="urn:epc:id:gdti:8934567.00001.T2")])
+    lot_in = canonical_key(LOT_IN)
+    assert len(await store.lineage([lot_in], None)) == 2
+    assert [e.event_id for e in await store.lineage([lot_in], first.record_time)] == [made.event_id]
+    declared, _ = await append(
+        store,
+        [transformation(eventID=made.event_id, errorDeclaration={"declarationTime": "2024-06-01T00:00:00Z"})],
+    )
+    edges = {e.event_id: e for e in await store.lineage([lot_in], None)}
+    assert edges[made.event_id].voided_at == declared.record_time
+    assert len(edges) == 2  # the declaration states no edges of its own
+    # What the store knew before the declaration: the edge, and when it was voided later.
+    (early,) = await store.lineage([lot_in], first.record_time)
+    assert early.voided_at == declared.record_time
+    assert later.record_time < declared.record_time
+
+
+async def test_lineage_of_a_capture_is_visible_with_it(store: EventStore) -> None:
+    seen: list[int] = []
+    capture = job()
+
+    async def settle(result: AppendResult) -> None:
+        seen.append(len(await store.lineage([canonical_key(LOT_IN)], None)))
+        capture.running = False
+
+    await store.append([transformation()], capture, settle)
+    assert seen == [0]
+    assert len(await store.lineage([canonical_key(LOT_IN)], None)) == 1
+
+
+async def test_rebuilding_lineage_derives_every_event_again(store: EventStore) -> None:
+    made = transformation()
+    await append(store, [made, record()])
+    calls: list[str] = []
+
+    def derive(body: bytes) -> tuple[LineageEdge, ...]:
+        event_id = orjson.loads(body)["eventID"]
+        calls.append(event_id)
+        return (LineageEdge(EdgeKind.ORIGIN, "place", event_id),) if event_id == made.event_id else ()
+
+    assert await store.rebuild_lineage(derive, 7) == 2
+    assert len(calls) == 2 and made.event_id in calls
+    assert await store.lineage_version() == 7
+    assert await store.lineage([canonical_key(LOT_IN)], None) == []
+    (origin,) = await store.lineage(["place"], None)
+    assert origin.edge == LineageEdge(EdgeKind.ORIGIN, "place", made.event_id)

@@ -16,6 +16,7 @@ from epcis_repo.api import capture, discovery, events, problems, queries, resour
 from epcis_repo.api.bodies import BodyLimits
 from epcis_repo.api.deps import Repository
 from epcis_repo.api.headers import gs1_headers
+from epcis_repo.capture.lineage import LINEAGE_VERSION, stored_event_lineage
 from epcis_repo.capture.schema import SchemaValidator
 from epcis_repo.capture.service import ALREADY_EXISTS, CaptureService
 from epcis_repo.capture.validation import check_document
@@ -48,6 +49,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with store_factory(settings) as store:
             await store.open()
+            await _bring_lineage_up_to_date(store)
             prefixes.add_stated(await store.company_prefixes())
             service = CaptureService(store, prefixes)
             app.state.repository = Repository(
@@ -80,6 +82,13 @@ def create_app(
     app.include_router(resources.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+async def _bring_lineage_up_to_date(store: EventStore) -> None:
+    if await store.lineage_version() < LINEAGE_VERSION:
+        log.info("deriving the lineage edges of the stored events (lineage version %d)", LINEAGE_VERSION)
+        count = await store.rebuild_lineage(stored_event_lineage, LINEAGE_VERSION)
+        log.info("lineage edges derived for %d events", count)
 
 
 def company_prefix_table(settings: Settings) -> CompanyPrefixes:

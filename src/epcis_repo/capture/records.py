@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from epcis_repo.capture.facts import event_facts
+from epcis_repo.capture.lineage import derive_lineage
 from epcis_repo.epcis import cbv, identifiers, timestamps
 from epcis_repo.epcis.context import STANDARD_CONTEXTS
 from epcis_repo.epcis.hashing import event_hash
@@ -64,6 +65,7 @@ def prepare(event: Mapping[str, Any], prefixes: Mapping[str, str], document_cont
         biz_location=_location(event.get("bizLocation")),
         keys={f: k for f, k in keys.items() if k},
         facts=tuple(event_facts(event, prefixes)),
+        lineage=derive_lineage(event, prefixes, event_id),
     )
 
 

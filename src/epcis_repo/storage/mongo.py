@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
@@ -48,10 +48,12 @@ from epcis_repo.storage.port import (
     VocabularyRecord,
     settle_interrupted,
 )
+from epcis_repo.trace.model import EdgeKind, LineageEdge, StoredEdge
 
 _BATCH = 1000
 _DUPLICATE_KEY = 11000
 _COMMITS = "commits"
+_LINEAGE = "lineage"
 _FIELDS = frozenset(str(f) for f in Field)
 _NOTHING: dict[str, Any] = {"_id": {"$exists": False}}  # a filter no document meets
 
@@ -64,6 +66,8 @@ _EVENT_INDEXES = [
     IndexModel([("captureID", ASCENDING)], name="capture_id"),
     IndexModel([("facts.f", ASCENDING), ("facts.s", ASCENDING)], name="text_facts"),
     IndexModel([("facts.f", ASCENDING), ("facts.n", ASCENDING)], name="number_facts"),
+    IndexModel([("lineage.s", ASCENDING)], name="lineage_source"),
+    IndexModel([("lineage.t", ASCENDING)], name="lineage_target"),
     *(
         IndexModel([(str(f), ASCENDING), ("commit", ASCENDING), ("position", ASCENDING)], name=str(f))
         for f in Field
@@ -320,6 +324,89 @@ class MongoEventStore:
             if any(a["n"] == name and (values is None or a["v"] in values) for a in doc.get("attributes", ()))
         }
 
+    # --- lineage ---------------------------------------------------------------------------------------
+
+    async def lineage(self, nodes: Collection[str], recorded_by: int | None) -> list[StoredEdge]:
+        try:
+            return await self._lineage(set(nodes), recorded_by)
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB read failed: {error}") from error
+
+    async def _lineage(self, wanted: set[str], recorded_by: int | None) -> list[StoredEdge]:
+        if not wanted:
+            return []
+        chosen = list(wanted)
+        query: dict[str, Any] = {
+            "$or": [{"lineage.s": {"$in": chosen}}, {"lineage.t": {"$in": chosen}}],
+            "commit": {"$lte": await self._visible()},
+        }
+        if recorded_by is not None:
+            query[str(Field.RECORD_TIME)] = {"$lte": recorded_by}
+        projection = {"eventID": 1, str(Field.EVENT_TIME): 1, str(Field.RECORD_TIME): 1, "lineage": 1}
+        docs = await self._events.find(query, projection).to_list(None)
+        voided = await self._declared([doc["eventID"] for doc in docs], query["commit"])
+        found: list[StoredEdge] = []
+        for doc in docs:
+            for edge_doc in doc.get("lineage", ()):
+                if edge_doc["s"] in wanted or edge_doc["t"] in wanted:
+                    found.append(
+                        StoredEdge(
+                            _edge_from_document(edge_doc),
+                            doc["eventID"],
+                            doc[str(Field.EVENT_TIME)],
+                            doc[str(Field.RECORD_TIME)],
+                            voided.get(doc["eventID"]),
+                        )
+                    )
+        return found
+
+    async def _declared(self, event_ids: list[str], visible: dict[str, int]) -> dict[str, int]:
+        """The record time of the first visible error declaration about each of these events."""
+        first: dict[str, int] = {}
+        for start in range(0, len(event_ids), _BATCH):
+            query = {
+                "eventID": {"$in": event_ids[start : start + _BATCH]},
+                "ownedEventID": {"$exists": False},
+                "commit": visible,
+            }
+            async for doc in self._events.find(query, {"eventID": 1, str(Field.RECORD_TIME): 1}):
+                time = doc[str(Field.RECORD_TIME)]
+                first[doc["eventID"]] = min(time, first.get(doc["eventID"], time))
+        return first
+
+    async def lineage_version(self) -> int:
+        try:
+            meta = await self._meta.find_one({"_id": _LINEAGE})
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB read failed: {error}") from error
+        return int(meta.get("version", 0)) if meta else 0
+
+    async def rebuild_lineage(self, derive: Callable[[bytes], Sequence[LineageEdge]], version: int) -> int:
+        try:
+            return await self._rebuild_lineage(derive, version)
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB write failed: {error}") from error
+
+    async def _rebuild_lineage(self, derive: Callable[[bytes], Sequence[LineageEdge]], version: int) -> int:
+        count = 0
+        pending: set[asyncio.Task[Any]] = set()
+        async for doc in self._events.find({"ownedEventID": {"$exists": True}}, {"body": 1}):
+            edges = [_edge_document(edge) for edge in derive(doc["body"])]
+            pending.add(
+                asyncio.ensure_future(
+                    self._events.update_one({"_id": doc["_id"]}, {"$set": {"lineage": edges}})
+                )
+            )
+            count += 1
+            if len(pending) >= 64:  # a bounded number of updates in flight
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()
+        if pending:
+            await asyncio.gather(*pending)
+        await self._meta.update_one({"_id": _LINEAGE}, {"$set": {"version": version}}, upsert=True)
+        return count
+
     async def company_prefixes(self) -> set[str]:
         return {doc["_id"] async for doc in self._prefixes.find({}, {"_id": 1})}
 
@@ -508,6 +595,7 @@ def _event_document(
             for name, value in record.facts
         ],
         "body": record.body,
+        "lineage": [_edge_document(edge) for edge in record.lineage],
     }
     if not record.is_declaration:
         doc["ownedEventID"] = record.event_id
@@ -521,6 +609,20 @@ def _event_document(
         if value is not None:
             doc[str(field)] = value
     return doc
+
+
+def _edge_document(edge: LineageEdge) -> dict[str, Any]:
+    doc: dict[str, Any] = {"k": str(edge.kind), "s": edge.source, "t": edge.target}
+    for name, value in (("a", edge.action), ("q", edge.quantity), ("u", edge.uom), ("r", edge.role)):
+        if value is not None:
+            doc[name] = value
+    return doc
+
+
+def _edge_from_document(doc: Mapping[str, Any]) -> LineageEdge:
+    return LineageEdge(
+        EdgeKind(doc["k"]), doc["s"], doc["t"], doc.get("a"), doc.get("q"), doc.get("u"), doc.get("r")
+    )
 
 
 def _vocabulary_document(record: VocabularyRecord, commit: int) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from epcis_repo.query.model import Cursor, EventQuery, Field
+from epcis_repo.trace.model import LineageEdge, StoredEdge
 
 
 class StorageError(Exception):
@@ -45,6 +46,7 @@ class EventRecord:
     biz_location: str | None = None
     keys: Mapping[Field, tuple[str, ...]] = field(default_factory=dict)  # canonical keys per identifier role
     facts: tuple[tuple[str, str | float], ...] = ()  # see capture/facts.py and query.model.fact
+    lineage: tuple[LineageEdge, ...] = ()  # see capture/lineage.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,18 @@ class EventStore(Protocol):
 
     async def vocabulary_elements(self, keys: Collection[str]) -> list[VocabularyRecord]:
         """The latest version of each of these elements (of every vocabulary type that has it)."""
+
+    async def lineage(self, nodes: Collection[str], recorded_by: int | None) -> list[StoredEdge]:
+        """The lineage edges of visible events recorded at or before `recorded_by` (all when None) whose
+        source or target is one of `nodes`, each with the record time of the first visible error
+        declaration about its event (whenever that was recorded)."""
+
+    async def lineage_version(self) -> int:
+        """The version of the lineage derivation the stored edges come from (0: none yet)."""
+
+    async def rebuild_lineage(self, derive: Callable[[bytes], Sequence[LineageEdge]], version: int) -> int:
+        """Replace the edges of every stored event that is not an error declaration by `derive(body)`,
+        and record `version`; the number of events derived. Runs before the store serves captures."""
 
     async def company_prefixes(self) -> set[str]:
         """Every GS1 Company Prefix a stored capture stated (an EPC URN spells out where it ends)."""

@@ -110,6 +110,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # GS1 Company Prefixes stated by captured EPC URNs: each prefix is as long as it is.
         "CREATE TABLE company_prefixes (prefix TEXT PRIMARY KEY) WITHOUT ROWID",
     ),
+    (
+        # Lineage edges (trace/model.py) of each event; meta's lineage_version says which derivation
+        # made them, and an older one is rebuilt when the application starts.
+        """CREATE TABLE lineage (
+            event INTEGER NOT NULL REFERENCES events (id),
+            kind TEXT NOT NULL,
+            source TEXT NOT NULL,
+            target TEXT NOT NULL,
+            action TEXT,
+            quantity REAL,
+            uom TEXT,
+            role TEXT
+        )""",
+        "CREATE INDEX lineage_source ON lineage (source, event)",
+        "CREATE INDEX lineage_target ON lineage (target, event)",
+        "INSERT INTO meta (name, value) VALUES ('lineage_version', 0)",
+    ),
 )
 
 

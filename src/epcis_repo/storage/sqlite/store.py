@@ -41,6 +41,7 @@ from epcis_repo.storage.port import (
     VocabularyRecord,
     settle_interrupted,
 )
+from epcis_repo.storage.sqlite import lineage
 from epcis_repo.storage.sqlite.lock import ProcessLock
 from epcis_repo.storage.sqlite.queries import (
     BATCH,
@@ -54,6 +55,7 @@ from epcis_repo.storage.sqlite.queries import (
     storable,
 )
 from epcis_repo.storage.sqlite.schema import migrate
+from epcis_repo.trace.model import LineageEdge, StoredEdge
 
 T = TypeVar("T")
 
@@ -339,6 +341,7 @@ class SqliteEventStore:
                         if not isinstance(value, str)
                     ),
                 )
+                conn.executemany(lineage.INSERT, lineage.rows((row, r.lineage) for row, r in kept))
                 stored = len(kept)
                 if stored:
                     _write_vocabulary(conn, vocabulary, commit)
@@ -418,6 +421,15 @@ class SqliteEventStore:
             return found
 
         return await self._read(find)
+
+    async def lineage(self, nodes: Collection[str], recorded_by: int | None) -> list[StoredEdge]:
+        return await self._read(lambda conn: lineage.edges_of(conn, nodes, recorded_by))
+
+    async def lineage_version(self) -> int:
+        return await self._read(lineage.version)
+
+    async def rebuild_lineage(self, derive: Callable[[bytes], Sequence[LineageEdge]], version: int) -> int:
+        return await self._write(lambda: lineage.rebuild(self._writer_connection(), derive, version))
 
     async def company_prefixes(self) -> set[str]:
         def find(conn: sqlite3.Connection) -> set[str]:

@@ -1,0 +1,92 @@
+"""Lineage edges in SQLite: one row per edge, beside the event that states it, read by node."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Collection, Iterable, Sequence
+
+from epcis_repo.storage.sqlite.queries import BATCH, marks
+from epcis_repo.trace.model import EdgeKind, LineageEdge, StoredEdge
+
+INSERT = (
+    "INSERT INTO lineage (event, kind, source, target, action, quantity, uom, role) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_COLUMNS = """
+    l.kind, l.source, l.target, l.action, l.quantity, l.uom, l.role, e.event_id, e.event_time, e.record_time,
+    (SELECT min(d.record_time) FROM events AS d WHERE d.event_id = e.event_id AND d.declaration = 1)
+"""
+_BY = (
+    "SELECT {columns} FROM lineage AS l JOIN events AS e ON e.id = l.event "
+    "WHERE l.{end} IN ({marks}){horizon}"
+)
+
+
+def rows(event_rows: Iterable[tuple[int, Sequence[LineageEdge]]]) -> Iterable[tuple[object, ...]]:
+    """INSERT parameters for the edges of events stored as these rows."""
+    for row, edges in event_rows:
+        for e in edges:
+            yield row, str(e.kind), e.source, e.target, e.action, e.quantity, e.uom, e.role
+
+
+def edges_of(conn: sqlite3.Connection, nodes: Collection[str], recorded_by: int | None) -> list[StoredEdge]:
+    chosen = list(dict.fromkeys(nodes))
+    found: list[StoredEdge] = []
+    horizon = "" if recorded_by is None else " AND e.record_time <= ?"
+    for start in range(0, len(chosen), BATCH // 2):
+        chunk = chosen[start : start + BATCH // 2]
+        parts = [
+            _BY.format(columns=_COLUMNS, end=end, marks=marks(len(chunk)), horizon=horizon)
+            for end in ("source", "target")
+        ]
+        params = [*chunk, *([] if recorded_by is None else [recorded_by])] * 2
+        for (
+            kind,
+            source,
+            target,
+            action,
+            quantity,
+            uom,
+            role,
+            event_id,
+            event_time,
+            record_time,
+            voided,
+        ) in conn.execute(" UNION ".join(parts), params):
+            edge = LineageEdge(EdgeKind(kind), source, target, action, quantity, uom, role)
+            found.append(StoredEdge(edge, event_id, event_time, record_time, voided))
+    return list(dict.fromkeys(found))
+
+
+def version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE name = 'lineage_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def rebuild(
+    conn: sqlite3.Connection, derive: Callable[[bytes], Sequence[LineageEdge]], to_version: int
+) -> int:
+    """Derive every event's edges again, in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM lineage")
+        count, last = 0, 0
+        while True:
+            batch = conn.execute(
+                "SELECT id, body FROM events WHERE id > ? AND declaration = 0 ORDER BY id LIMIT 5000", (last,)
+            ).fetchall()
+            if not batch:
+                break
+            conn.executemany(INSERT, rows((row, derive(body)) for row, body in batch))
+            count += len(batch)
+            last = batch[-1][0]
+        conn.execute(
+            "INSERT INTO meta (name, value) VALUES ('lineage_version', ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (to_version,),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return count

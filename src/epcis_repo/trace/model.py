@@ -1,0 +1,50 @@
+"""Lineage edges: how captured events link objects, lots, places, transformations and parties.
+
+Capture derives them from each event (capture/lineage.py) and stores them with it; the trace engine
+walks them. Every node is a canonical key (epcis.identifiers), except transformations, which are
+named ``transformation:`` + their transformationID (or the event's id when it has none), and the
+"every child" target of an aggregation that removes all its children (`ALL_CHILDREN`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class EdgeKind(StrEnum):
+    CONTAINS = "contains"  # parent -> child (AggregationEvent), ADD / OBSERVE / DELETE
+    ASSEMBLES = "assembles"  # parent -> component (AssociationEvent), ADD / OBSERVE / DELETE
+    CONSUMES = "consumes"  # input -> transformation
+    PRODUCES = "produces"  # transformation -> output
+    ORIGIN = "origin"  # place -> object created there (ObjectEvent ADD)
+    CUSTODY = "custody"  # object -> the party it went to (destinationList); role: the destination type
+    TRANSACTION = "transaction"  # object -> business transaction; role: its type
+    INSTANCE = "instance"  # lot -> an instance commissioned with that lot number (ILMD)
+
+
+CONTAINMENT = (EdgeKind.CONTAINS, EdgeKind.ASSEMBLES)
+ALL_CHILDREN = "*"
+TRANSFORMATION_PREFIX = "transformation:"
+
+
+@dataclass(frozen=True, slots=True)
+class LineageEdge:
+    kind: EdgeKind
+    source: str
+    target: str
+    action: str | None = None  # the event's action, where it has one
+    quantity: float | None = None  # a class's quantity; None for an instance (one of it)
+    uom: str | None = None  # the quantity's unit (UN/ECE Rec 20); None for a count
+    role: str | None = None  # the party's or transaction's type, as a CBV Web URI or custom URI
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEdge:
+    """An edge of a visible event, with what the trace needs of that event."""
+
+    edge: LineageEdge
+    event_id: str
+    event_time: int  # microseconds since the epoch, UTC
+    record_time: int
+    voided_at: int | None = None  # record time of the first error declaration about the event, if any
