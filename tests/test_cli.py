@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +110,98 @@ def test_demo_loads_the_chain_once(backend: str, tmp_path: Path) -> None:
         assert len(all_events(client)) == len(events)
         # The pallet: packed, shipped (URN), received (Digital Link) and unpacked.
         assert len(all_events(client, MATCH_anyEPC=PALLET)) == 4
+
+
+# --- trace ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def robusta_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.trace import robusta as chain
+
+    folder = tmp_path_factory.mktemp("robusta-cli")
+    with EpcisClient(create_app(Settings(data_dir=folder))) as client:
+        for document in chain.DOCUMENTS:
+            assert client.capture(document)["success"]
+    return folder
+
+
+def test_trace_back_prints_the_chain_as_a_tree_with_its_origins(robusta_folder: Path) -> None:
+    from tests.trace import robusta as chain
+
+    result = CliRunner().invoke(
+        app,
+        ["trace", "back", "urn:epc:class:lgtin:8935001.000062.RC-2701", "--data-dir", str(robusta_folder)],
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"Trace back from {chain.RC_2701} (16,150 KGM)"
+    assert "  <- made by transformation:" in lines[1]
+    assert f"<- from {chain.EXP_A} (19,000 KGM, 100%)" in lines[2]
+    origins = lines[lines.index("Origins:") + 1 : lines.index("Findings:")]
+    assert f"  {chain.FARM_LOTS['F3']} at {chain.PLOTS['P3']} (5,700 KGM, 30%)" in origins
+    assert len(origins) == 7
+    assert lines[-1] == "  none"
+
+
+def test_trace_json_is_the_document_the_api_returns(robusta_folder: Path) -> None:
+    from tests.trace import robusta as chain
+
+    args = ["trace", "forward", chain.PLOTS["Q3"], "--json", "--data-dir", str(robusta_folder)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    with EpcisClient(create_app(Settings(data_dir=robusta_folder))) as client:
+        over_http = client.get("/traces/forward", params={"id": chain.PLOTS["Q3"]}).json()
+    assert json.loads(result.output) == over_http
+
+
+def test_trace_refuses_what_it_cannot_trace(robusta_folder: Path) -> None:
+    unknown = CliRunner().invoke(
+        app, ["trace", "back", "urn:example:nothing", "--data-dir", str(robusta_folder)]
+    )
+    assert unknown.exit_code == 1 and "no event names 'urn:example:nothing'" in unknown.output
+    bad = CliRunner().invoke(
+        app, ["trace", "back", "urn:example:x", "--at", "yesterday", "--data-dir", str(robusta_folder)]
+    )
+    assert bad.exit_code == 2 and "at: " in bad.output
+
+
+def test_trace_asks_a_running_repository_with_url(robusta_folder: Path, tmp_path: Path) -> None:
+    import socket
+    import threading
+
+    import uvicorn
+
+    from tests.trace import robusta as chain
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(Settings(data_dir=robusta_folder)), port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            thread.join(0.05)
+        local_is_locked = CliRunner().invoke(
+            app, ["trace", "back", chain.RC_2701, "--data-dir", str(robusta_folder)]
+        )
+        assert local_is_locked.exit_code == 2 and "--url" in local_is_locked.output
+        result = CliRunner().invoke(
+            app, ["trace", "back", chain.RC_2701, "--url", f"http://127.0.0.1:{port}"]
+        )
+        assert result.exit_code == 0, result.output
+        assert "Origins:" in result.output and chain.FARM_LOTS["G4"] in result.output
+        missing = CliRunner().invoke(
+            app, ["trace", "back", "urn:example:none", "--url", f"http://127.0.0.1:{port}"]
+        )
+        assert missing.exit_code == 1 and "There is no identifier" in missing.output
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    unreachable = CliRunner().invoke(
+        app, ["trace", "back", "urn:example:x", "--url", f"http://127.0.0.1:{port}"]
+    )
+    assert unreachable.exit_code == 2 and "cannot reach" in unreachable.output

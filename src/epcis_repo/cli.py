@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -46,6 +46,140 @@ def serve(
         raise typer.Exit(2) from None
     typer.echo(f"epcis-repo: serving on http://{host}:{port} with {where}")
     uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+trace_app = typer.Typer(help="Trace a product's chain back to its origins or forward to its customers.")
+app.add_typer(trace_app, name="trace")
+
+
+def _trace(
+    direction: str,
+    identifier: str,
+    at: str | None,
+    as_of: str | None,
+    depth: int | None,
+    quantity: str | None,
+    as_json: bool,
+    url: str | None,
+    data_dir: Path | None,
+) -> None:
+    import asyncio
+    import json
+
+    from epcis_repo.trace.result import Direction
+    from epcis_repo.trace.tree import render_tree
+
+    params = {"id": identifier, "at": at, "asOf": as_of, "quantity": quantity}
+    params["depth"] = str(depth) if depth is not None else None
+    given = {name: value for name, value in params.items() if value is not None}
+    if url is not None:
+        document = _trace_over_http(url, direction, given)
+    else:
+        settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+        document = asyncio.run(_trace_locally(settings, Direction(direction), given))
+    typer.echo(json.dumps(document, indent=2, ensure_ascii=False) if as_json else render_tree(document))
+
+
+async def _trace_locally(settings: Settings, direction: Any, given: dict[str, str]) -> dict[str, Any]:
+    from epcis_repo.query.params import QueryParameterError
+    from epcis_repo.storage.configured import open_configured_store
+    from epcis_repo.storage.port import StorageError
+    from epcis_repo.trace.params import trace_request
+    from epcis_repo.trace.service import bring_lineage_up_to_date, trace_report
+
+    try:
+        request = trace_request(
+            direction,
+            given.get("id"),
+            given.get("at"),
+            given.get("asOf"),
+            given.get("depth"),
+            given.get("quantity"),
+        )
+    except QueryParameterError as error:
+        _fail(f"{error.parameter}: {error.detail}")
+    try:
+        async with open_configured_store(settings) as store:
+            await store.open()
+            try:
+                await bring_lineage_up_to_date(store)
+                report = await trace_report(store, request, lambda key: key)
+            finally:
+                await store.close()
+    except StorageError as error:
+        _fail(f"{error} (with a running server, ask it instead: --url http://127.0.0.1:8000)")
+    if report is None:
+        _fail(f"no event names {given.get('id')!r}", code=1)
+    return report
+
+
+def _trace_over_http(url: str, direction: str, given: dict[str, str]) -> dict[str, Any]:
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    address = f"{url.rstrip('/')}/traces/{direction}?{urllib.parse.urlencode(given)}"
+    try:
+        with urllib.request.urlopen(address, timeout=120) as response:
+            found: dict[str, Any] = json.load(response)
+            return found
+    except urllib.error.HTTPError as error:
+        problem = json.load(error) if error.headers.get_content_type().endswith("json") else {}
+        _fail(problem.get("detail") or str(error), code=1 if error.code == 404 else 2)
+    except (urllib.error.URLError, OSError) as error:
+        _fail(f"cannot reach {url}: {error}")
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"epcis-repo: {message}", err=True)
+    raise typer.Exit(code)
+
+
+_At = Annotated[str | None, typer.Option("--at", help="Event time to start from (RFC 3339, with offset).")]
+_AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="Ignore what was recorded after this time (RFC 3339).")
+]
+_Depth = Annotated[int | None, typer.Option(help="Most edges followed along one path.")]
+_Quantity = Annotated[str | None, typer.Option(help="How much of the target, e.g. 950 or '950 KGM' (back).")]
+_Json = Annotated[bool, typer.Option("--json", help="Print the trace document (as GET /traces returns it).")]
+_Url = Annotated[
+    str | None, typer.Option(help="Ask a running repository (http://host:port) instead of opening the store.")
+]
+_DataDir = Annotated[
+    Path | None,
+    typer.Option(help="Folder of the embedded store [default: EPCIS_DATA_DIR, else ./epcis-data]."),
+]
+_Id = Annotated[str, typer.Argument(help="EPC URN or GS1 Digital Link of an instance, lot or container.")]
+
+
+@trace_app.command("back")
+def trace_back(
+    identifier: _Id,
+    at: _At = None,
+    as_of: _AsOf = None,
+    depth: _Depth = None,
+    quantity: _Quantity = None,
+    as_json: _Json = False,
+    url: _Url = None,
+    data_dir: _DataDir = None,
+) -> None:
+    """Trace back to the origins (plots, farms), with the quantity and share of each."""
+    _trace("back", identifier, at, as_of, depth, quantity, as_json, url, data_dir)
+
+
+@trace_app.command("forward")
+def trace_forward(
+    identifier: _Id,
+    at: _At = None,
+    as_of: _AsOf = None,
+    depth: _Depth = None,
+    as_json: _Json = False,
+    url: _Url = None,
+    data_dir: _DataDir = None,
+) -> None:
+    """Trace forward to every lot, shipment and party the material reached."""
+    _trace("forward", identifier, at, as_of, depth, None, as_json, url, data_dir)
 
 
 def main() -> None:

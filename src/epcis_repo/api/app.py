@@ -12,11 +12,10 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from epcis_repo import __version__
-from epcis_repo.api import capture, discovery, events, problems, queries, resources
+from epcis_repo.api import capture, discovery, events, problems, queries, resources, traces
 from epcis_repo.api.bodies import BodyLimits
 from epcis_repo.api.deps import Repository
 from epcis_repo.api.headers import gs1_headers
-from epcis_repo.capture.lineage import LINEAGE_VERSION, stored_event_lineage
 from epcis_repo.capture.schema import SchemaValidator
 from epcis_repo.capture.service import ALREADY_EXISTS, CaptureService
 from epcis_repo.capture.validation import check_document
@@ -25,6 +24,7 @@ from epcis_repo.epcis.rendering import CompanyPrefixes
 from epcis_repo.settings import Settings
 from epcis_repo.storage.configured import open_configured_store
 from epcis_repo.storage.port import Behaviour, EventStore
+from epcis_repo.trace.service import bring_lineage_up_to_date
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with store_factory(settings) as store:
             await store.open()
-            await _bring_lineage_up_to_date(store)
+            await bring_lineage_up_to_date(store)
             prefixes.add_stated(await store.company_prefixes())
             service = CaptureService(store, prefixes)
             app.state.repository = Repository(
@@ -80,15 +80,9 @@ def create_app(
     app.include_router(events.router)
     app.include_router(queries.router)
     app.include_router(resources.router)
+    app.include_router(traces.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
-
-
-async def _bring_lineage_up_to_date(store: EventStore) -> None:
-    if await store.lineage_version() < LINEAGE_VERSION:
-        log.info("deriving the lineage edges of the stored events (lineage version %d)", LINEAGE_VERSION)
-        count = await store.rebuild_lineage(stored_event_lineage, LINEAGE_VERSION)
-        log.info("lineage edges derived for %d events", count)
 
 
 def company_prefix_table(settings: Settings) -> CompanyPrefixes:

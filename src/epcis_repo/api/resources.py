@@ -72,9 +72,8 @@ def _identifiers(values: list[str], output: OutputControl, prefixes: CompanyPref
     The stores index canonical keys (Digital Links), not the captured spelling, so Never_Translates
     and No_Preference give the canonical Digital Link too.
     """
-    (body,) = Renderer(output, prefixes).render_many([orjson.dumps({"epcList": values})])
-    rendered: list[str] = orjson.loads(body)["epcList"]
-    return rendered
+    renderer = Renderer(output, prefixes)
+    return [renderer.identifier(value) for value in values]
 
 
 def _words(vocabulary: cbv.Vocabulary) -> Display:

@@ -371,10 +371,8 @@ def rename_extensions(
 class Renderer:
     """Writes the stored events of one response the way its request asked.
 
-    `render_many` first learns company prefixes from every event's URNs, so that one page can
-    turn a Digital Link into a URN thanks to another event on it. `extensions` collects the
-    prefix -> namespace pairs of the extension keys of the rendered events (for the response's
-    ``GS1-Extensions`` header).
+    `extensions` collects the prefix -> namespace pairs of the extension keys of the rendered
+    events (for the response's ``GS1-Extensions`` header).
     """
 
     def __init__(self, output: OutputControl, prefixes: CompanyPrefixes) -> None:
@@ -407,6 +405,10 @@ class Renderer:
                 return body  # parsed only for the header
             event = renamed
         return orjson.dumps(event)
+
+    def identifier(self, uri: str) -> str:
+        """One identifier as this response writes the identifiers of events."""
+        return self._convert(uri) if self._convert is not None else uri
 
     @property
     def headers(self) -> dict[str, str]:

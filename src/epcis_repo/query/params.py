@@ -97,7 +97,7 @@ def _number(value: str) -> float:
     return number
 
 
-def _instant(value: str) -> int:
+def instant(value: str) -> int:
     try:
         return timestamps.to_micros(value)
     except ValueError:
@@ -255,7 +255,7 @@ class _Parser:
             )
         elif name[:3] in ("GE_", "LT_") and name[3:] in _TIMES:
             bound = "ge" if name.startswith("GE_") else "lt"
-            self.conditions.append(InRange(_TIMES[name[3:]], **{bound: _instant(_single(name, given))}))
+            self.conditions.append(InRange(_TIMES[name[3:]], **{bound: instant(_single(name, given))}))
         elif name in _EXISTS:
             self.conditions.append(Exists(_EXISTS[name]))
         elif name in _WITHIN:

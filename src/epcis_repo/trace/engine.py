@@ -1,0 +1,130 @@
+"""Tracing one identifier back to its origins or forward to everything it went into.
+
+First the part of the lineage graph the trace can reach is loaded, one store call per hop for all
+the nodes of that hop (never one per edge), pruned by time as loosely as any path allows; then the
+material flow is computed over it in memory (trace/flow.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from epcis_repo.query.model import AnyOf, EventQuery, Field
+from epcis_repo.storage.port import EventStore
+from epcis_repo.trace.flow import Flow
+from epcis_repo.trace.graph import Graph
+from epcis_repo.trace.measures import Measure
+from epcis_repo.trace.model import ALL_CHILDREN, CONTAINMENT, EdgeKind
+from epcis_repo.trace.result import Direction, Severity, Trace, TraceRequest
+
+
+async def run_trace(store: EventStore, request: TraceRequest) -> Trace | None:
+    """The trace, or None when the repository knows nothing of the target (no event names it)."""
+    graph = Graph(store, request.as_of)
+    await _discover(graph, request)
+    if not graph.knows(request.target) and not await _mentioned(store, request.target):
+        return None
+    trace = Trace(request, request.at, None)
+    flow = Flow(graph, trace)
+    if request.direction is Direction.BACK:
+        cursor = request.at if request.at is not None else _last_packed(flow, request.target)
+        quantity = _asked(flow, request) if request.quantity else flow.total_of(request.target, cursor)
+        trace.cursor, trace.quantity = cursor, quantity
+        flow.back(request.target, cursor, quantity, 1.0, ())
+    else:
+        is_place = bool(graph.out(request.target, EdgeKind.ORIGIN))
+        quantity = None if is_place else flow.total_of(request.target, None)
+        trace.quantity = quantity
+        flow.forward(request.target, request.at, quantity, None if is_place else 1.0, ())
+    flow.results()
+    return trace
+
+
+async def _mentioned(store: EventStore, key: str) -> bool:
+    for field in (Field.ANY_EPC, Field.ANY_EPC_CLASS, Field.BIZ_LOCATION, Field.READ_POINT):
+        if await store.count_events(EventQuery((AnyOf(field, (key,)),)), 1):
+            return True
+    return False
+
+
+def _asked(flow: Flow, request: TraceRequest) -> Measure | None:
+    """The quantity the request asks to trace, as a measure (a finding when it cannot be one)."""
+    assert request.quantity is not None
+    value, unit = request.quantity
+    if unit is None:
+        recorded = flow.graph.into(request.target, EdgeKind.PRODUCES, EdgeKind.ORIGIN)
+        unit = next((e.edge.uom for e in recorded if e.edge.quantity is not None), None)
+    quantity = flow.graph.masses.amount(request.target, value, unit)
+    if quantity is None:
+        flow.finding(
+            "missing-unit-conversion",
+            Severity.ERROR,
+            f"{value:g} {unit or 'units'} of {request.target} cannot be converted (no netWeight in its "
+            "master data); traced without quantities",
+        )
+    return quantity
+
+
+def _last_packed(flow: Flow, target: str) -> int | None:
+    """Without `at`, a container is traced with the contents it last had (now, or before it was emptied)."""
+    history = flow.graph.out(target, *CONTAINMENT)
+    if not history or flow.contents(target, None):
+        return None
+    last_delete = max(e.event_time for e in history if e.edge.action == "DELETE")
+    return last_delete - 1
+
+
+async def _discover(graph: Graph, request: TraceRequest) -> None:
+    back = request.direction is Direction.BACK
+    frontier: dict[str, int | None] = {request.target: request.at}
+    bounds: dict[str, int | None] = {}
+    for _ in range(request.depth + 1):
+        if not frontier:
+            return
+        await graph.load(list(frontier))
+        bounds.update(frontier)
+        found: dict[str, int | None] = {}
+        for node, bound in frontier.items():
+            steps = _upstream(graph, node, bound) if back else _downstream(graph, node, bound)
+            for neighbour, time in steps:
+                if neighbour in found:
+                    time = _looser(found[neighbour], time, back)
+                found[neighbour] = time
+        frontier = {
+            node: time
+            for node, time in found.items()
+            if node not in bounds or _looser(bounds[node], time, back) != bounds[node]
+        }
+
+
+def _looser(a: int | None, b: int | None, back: bool) -> int | None:
+    """Of two cursors, the one that lets more edges through: later going back, earlier going forward."""
+    if a is None or b is None:
+        return None
+    return max(a, b) if back else min(a, b)
+
+
+def _upstream(graph: Graph, node: str, bound: int | None) -> Iterator[tuple[str, int | None]]:
+    def before(time: int) -> bool:
+        return bound is None or time <= bound
+
+    for e in graph.out(node, *CONTAINMENT):
+        if before(e.event_time) and e.edge.target != ALL_CHILDREN:
+            yield e.edge.target, bound
+    for e in graph.into(node, EdgeKind.PRODUCES, EdgeKind.CONSUMES):
+        if before(e.event_time):
+            yield e.edge.source, e.event_time
+    for e in graph.into(node, EdgeKind.INSTANCE):
+        yield e.edge.source, bound
+
+
+def _downstream(graph: Graph, node: str, bound: int | None) -> Iterator[tuple[str, int | None]]:
+    def after(time: int) -> bool:
+        return bound is None or time >= bound
+
+    for e in graph.out(node, EdgeKind.CONSUMES, EdgeKind.PRODUCES, EdgeKind.ORIGIN, EdgeKind.INSTANCE):
+        if after(e.event_time) or e.edge.kind is EdgeKind.INSTANCE:
+            yield e.edge.target, e.event_time if bound is None else max(bound, e.event_time)
+    for e in graph.into(node, *CONTAINMENT):
+        if e.edge.action != "DELETE":
+            yield e.edge.source, e.event_time if bound is None else max(bound, e.event_time)

@@ -1,0 +1,77 @@
+"""The part of the lineage graph a trace has loaded: edges by node, in batches, as of a record time."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+
+from epcis_repo.storage.port import EventStore
+from epcis_repo.trace.measures import UnitMasses
+from epcis_repo.trace.model import ALL_CHILDREN, TRANSFORMATION_PREFIX, EdgeKind, StoredEdge
+
+
+class Graph:
+    """Edges of the nodes loaded so far. An event declared erroneous by the record-time horizon
+    `as_of` (or at all, without one) counts as never captured; `voided` names such events met."""
+
+    def __init__(self, store: EventStore, as_of: int | None) -> None:
+        self._store = store
+        self.as_of = as_of
+        self.masses = UnitMasses()
+        self.voided: set[str] = set()
+        self._loaded: set[str] = set()
+        self._from: dict[str, list[StoredEdge]] = defaultdict(list)
+        self._to: dict[str, list[StoredEdge]] = defaultdict(list)
+        self._seen: set[StoredEdge] = set()
+
+    def is_loaded(self, node: str) -> bool:
+        return node in self._loaded
+
+    async def load(self, nodes: Collection[str]) -> None:
+        """Load the edges of these nodes (one store call), and the net weights of the classes they name."""
+        wanted = [n for n in nodes if n not in self._loaded and n != ALL_CHILDREN]
+        if not wanted:
+            return
+        self._loaded.update(wanted)
+        for stored in await self._store.lineage(wanted, self.as_of):
+            if stored in self._seen:
+                continue
+            self._seen.add(stored)
+            if stored.voided_at is not None and (self.as_of is None or stored.voided_at <= self.as_of):
+                self.voided.add(stored.event_id)
+                continue
+            self._from[stored.edge.source].append(stored)
+            self._to[stored.edge.target].append(stored)
+        await self._load_masses(wanted)
+
+    async def _load_masses(self, nodes: Iterable[str]) -> None:
+        keys = {
+            key
+            for node in nodes
+            for stored in (*self._from.get(node, ()), *self._to.get(node, ()))
+            for key in (stored.edge.source, stored.edge.target)
+            if key.startswith("https://id.gs1.org/01/")
+        }
+        missing = self.masses.missing(keys)
+        if missing:
+            self.masses.learn(missing, await self._store.vocabulary_elements(missing))
+
+    def out(self, node: str, *kinds: EdgeKind) -> list[StoredEdge]:
+        """Edges from `node` of these kinds, in time order."""
+        return _ordered(e for e in self._from.get(node, ()) if e.edge.kind in kinds)
+
+    def into(self, node: str, *kinds: EdgeKind) -> list[StoredEdge]:
+        """Edges to `node` of these kinds, in time order."""
+        return _ordered(e for e in self._to.get(node, ()) if e.edge.kind in kinds)
+
+    def knows(self, node: str) -> bool:
+        """Whether any loaded edge names `node`."""
+        return bool(self._from.get(node) or self._to.get(node))
+
+
+def is_transformation(node: str) -> bool:
+    return node.startswith(TRANSFORMATION_PREFIX)
+
+
+def _ordered(edges: Iterable[StoredEdge]) -> list[StoredEdge]:
+    return sorted(edges, key=lambda e: (e.event_time, e.record_time, e.event_id))
