@@ -369,3 +369,9 @@ def test_a_cycle_is_cut_and_reported(empty: EpcisClient) -> None:
     body = trace(empty, "back", canonical_key(lot("D")))
     assert "cycle" in {f["rule"] for f in body["findings"]}
     assert [o["id"] for o in body["origins"]] == [canonical_key(lot("A"))]
+
+
+def test_a_huge_quantity_is_traced_not_crashed_on(robusta: EpcisClient) -> None:
+    body = trace(robusta, "back", chain.RC_2701, quantity="9" * 30)
+    assert body["quantity"]["value"] == pytest.approx(1e30)
+    assert len(body["origins"]) == 7

@@ -36,6 +36,8 @@ class Flow:
         self._findings: set[Finding] = set()
         self._followed: set[tuple[str, str, str, str]] = set()
         self._checked: set[str] = set()  # transformations whose balance was checked
+        self._contents: dict[tuple[str, int | None], dict[str, StoredEdge]] = {}
+        self._masses: dict[tuple[str, int | None], Measure | None] = {}
         self._origins: dict[tuple[str, str], Portion] = {}
         self._unexplained: dict[str, Portion] = {}
         self._reached: dict[str, Portion] = {}
@@ -47,6 +49,12 @@ class Flow:
 
     def contents(self, node: str, cursor: int | None) -> dict[str, StoredEdge]:
         """The children of `node` at `cursor` (None: now), each with the edge that put it there."""
+        known = self._contents.get((node, cursor))
+        if known is None:
+            known = self._contents[(node, cursor)] = self._contents_at(node, cursor)
+        return known
+
+    def _contents_at(self, node: str, cursor: int | None) -> dict[str, StoredEdge]:
         present: dict[str, StoredEdge] = {}
         for stored in self.graph.out(node, *CONTAINMENT):
             if cursor is not None and stored.event_time > cursor:
@@ -69,10 +77,15 @@ class Flow:
 
     def mass(self, node: str, at: int | None, depth: int = 0) -> Measure | None:
         """The mass of an instance: its contents at `at`, or its class's net weight per unit."""
+        if (node, at) in self._masses:
+            return self._masses[(node, at)]
         children = self.contents(node, at) if depth < 32 else {}
         if children:
-            return total(self.amount(e, child, at, depth) for child, e in children.items())
-        return self.graph.masses.amount(node, None, None)
+            found = total(self.amount(e, child, at, depth) for child, e in children.items())
+        else:
+            found = self.graph.masses.amount(node, None, None)
+        self._masses[(node, at)] = found
+        return found
 
     def total_of(self, node: str, at: int | None) -> Measure | None:
         """All of a lot made or created by `at` (None: ever), or the mass of an instance."""

@@ -23,6 +23,7 @@ class Graph:
         self._from: dict[str, list[StoredEdge]] = defaultdict(list)
         self._to: dict[str, list[StoredEdge]] = defaultdict(list)
         self._seen: set[StoredEdge] = set()
+        self._sorted: set[int] = set()  # edge lists already in time order (ids of the lists)
 
     def is_loaded(self, node: str) -> bool:
         return node in self._loaded
@@ -40,8 +41,9 @@ class Graph:
             if stored.voided_at is not None and (self.as_of is None or stored.voided_at <= self.as_of):
                 self.voided.add(stored.event_id)
                 continue
-            self._from[stored.edge.source].append(stored)
-            self._to[stored.edge.target].append(stored)
+            for index, node in ((self._from, stored.edge.source), (self._to, stored.edge.target)):
+                index[node].append(stored)
+                self._sorted.discard(id(index[node]))
         await self._load_masses(wanted)
 
     async def _load_masses(self, nodes: Iterable[str]) -> None:
@@ -58,11 +60,20 @@ class Graph:
 
     def out(self, node: str, *kinds: EdgeKind) -> list[StoredEdge]:
         """Edges from `node` of these kinds, in time order."""
-        return _ordered(e for e in self._from.get(node, ()) if e.edge.kind in kinds)
+        return [e for e in self._ordered(self._from, node) if e.edge.kind in kinds]
 
     def into(self, node: str, *kinds: EdgeKind) -> list[StoredEdge]:
         """Edges to `node` of these kinds, in time order."""
-        return _ordered(e for e in self._to.get(node, ()) if e.edge.kind in kinds)
+        return [e for e in self._ordered(self._to, node) if e.edge.kind in kinds]
+
+    def _ordered(self, index: dict[str, list[StoredEdge]], node: str) -> list[StoredEdge]:
+        edges = index.get(node)
+        if not edges:
+            return []
+        if id(edges) not in self._sorted:
+            edges.sort(key=lambda e: (e.event_time, e.record_time, e.event_id))
+            self._sorted.add(id(edges))
+        return edges
 
     def knows(self, node: str) -> bool:
         """Whether any loaded edge names `node`."""
@@ -71,7 +82,3 @@ class Graph:
 
 def is_transformation(node: str) -> bool:
     return node.startswith(TRANSFORMATION_PREFIX)
-
-
-def _ordered(edges: Iterable[StoredEdge]) -> list[StoredEdge]:
-    return sorted(edges, key=lambda e: (e.event_time, e.record_time, e.event_id))

@@ -122,7 +122,7 @@ def _share(share: float | None) -> float | None:
 def _rounded(value: float) -> float | int:
     """Twelve significant digits: enough for any scale, without float noise (0.1, not 0.10000000000000003)."""
     rounded = float(f"{value:.12g}")
-    return int(rounded) if rounded.is_integer() else rounded
+    return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded
 
 
 def _time(micros: int | None) -> str | None:
