@@ -59,6 +59,7 @@ def _trace(
     as_of: str | None,
     depth: int | None,
     quantity: str | None,
+    window: str | None,
     as_json: bool,
     url: str | None,
     data_dir: Path | None,
@@ -69,7 +70,7 @@ def _trace(
     from epcis_repo.trace.result import Direction
     from epcis_repo.trace.tree import render_tree
 
-    params = {"id": identifier, "at": at, "asOf": as_of, "quantity": quantity}
+    params = {"id": identifier, "at": at, "asOf": as_of, "quantity": quantity, "window": window}
     params["depth"] = str(depth) if depth is not None else None
     given = {name: value for name, value in params.items() if value is not None}
     if url is not None:
@@ -88,14 +89,7 @@ async def _trace_locally(settings: Settings, direction: Any, given: dict[str, st
     from epcis_repo.trace.service import bring_lineage_up_to_date, trace_report
 
     try:
-        request = trace_request(
-            direction,
-            given.get("id"),
-            given.get("at"),
-            given.get("asOf"),
-            given.get("depth"),
-            given.get("quantity"),
-        )
+        request = trace_request(direction, given)
     except QueryParameterError as error:
         _fail(f"{error.parameter}: {error.detail}")
     try:
@@ -140,6 +134,10 @@ _At = Annotated[str | None, typer.Option("--at", help="Event time to start from 
 _AsOf = Annotated[
     str | None, typer.Option("--as-of", help="Ignore what was recorded after this time (RFC 3339).")
 ]
+_Window = Annotated[
+    str | None,
+    typer.Option(help="Only events in this interval: start/end (RFC 3339; either may be left out)."),
+]
 _Depth = Annotated[int | None, typer.Option(help="Most edges followed along one path.")]
 _Quantity = Annotated[str | None, typer.Option(help="How much of the target, e.g. 950 or '950 KGM' (back).")]
 _Json = Annotated[bool, typer.Option("--json", help="Print the trace document (as GET /traces returns it).")]
@@ -158,6 +156,7 @@ def trace_back(
     identifier: _Id,
     at: _At = None,
     as_of: _AsOf = None,
+    window: _Window = None,
     depth: _Depth = None,
     quantity: _Quantity = None,
     as_json: _Json = False,
@@ -165,7 +164,7 @@ def trace_back(
     data_dir: _DataDir = None,
 ) -> None:
     """Trace back to the origins (plots, farms), with the quantity and share of each."""
-    _trace("back", identifier, at, as_of, depth, quantity, as_json, url, data_dir)
+    _trace("back", identifier, at, as_of, depth, quantity, window, as_json, url, data_dir)
 
 
 @trace_app.command("forward")
@@ -173,13 +172,14 @@ def trace_forward(
     identifier: _Id,
     at: _At = None,
     as_of: _AsOf = None,
+    window: _Window = None,
     depth: _Depth = None,
     as_json: _Json = False,
     url: _Url = None,
     data_dir: _DataDir = None,
 ) -> None:
     """Trace forward to every lot, shipment and party the material reached."""
-    _trace("forward", identifier, at, as_of, depth, None, as_json, url, data_dir)
+    _trace("forward", identifier, at, as_of, depth, None, window, as_json, url, data_dir)
 
 
 def main() -> None:

@@ -375,3 +375,25 @@ def test_a_huge_quantity_is_traced_not_crashed_on(robusta: EpcisClient) -> None:
     body = trace(robusta, "back", chain.RC_2701, quantity="9" * 30)
     assert body["quantity"]["value"] == pytest.approx(1e30)
     assert len(body["origins"]) == 7
+
+
+def test_a_window_limits_the_events_followed_and_says_what_it_left_out(robusta: EpcisClient) -> None:
+    # Back, starting after the farms created their lots: the farm lots are reached but not followed.
+    body = trace(robusta, "back", chain.RC_2701, window="2026-12-16T00:00:00Z/")
+    assert body["window"] == ["2026-12-16T00:00:00.000Z", None]
+    assert body["origins"] == []
+    assert {u["id"] for u in body["unexplained"]} == set(chain.FARM_LOTS.values())
+    assert errors(body) == []  # not an unknown origin: only outside the window
+    assert "window-limit" in {f["rule"] for f in body["findings"]}
+    # Forward, ending before the roasting: nothing roasted is reached.
+    body = trace(robusta, "forward", chain.PLOTS["Q3"], window="/2027-01-10T00:00:00+07:00")
+    reached = {r["id"] for r in body["reached"]}
+    assert chain.EXP_A in reached and chain.RC_2701 not in reached
+
+
+@pytest.mark.parametrize(
+    "window", ["2027-01-01T00:00:00Z", "/", "2027-02-01T00:00:00Z/2027-01-01T00:00:00Z", "x/y"]
+)
+def test_a_malformed_window_is_400(robusta: EpcisClient, window: str) -> None:
+    response = robusta.get("/traces/back", params={"id": chain.RC_2701, "window": window})
+    assert response.status_code == 400 and response.json()["parameter"] == "window"

@@ -45,6 +45,14 @@ _PARAMETERS: list[dict[str, Any]] = [
         "schema": _TIME,
     },
     {
+        "name": "window",
+        "in": "query",
+        "description": "Only events whose event time is in this ISO 8601 interval, start/end (either side "
+        "may be left out; write + as %2B). Material explained only outside it is reported, not followed.",
+        "schema": {"type": "string"},
+        "example": "2026-11-01T00:00:00Z/2027-03-31T00:00:00Z",
+    },
+    {
         "name": "depth",
         "in": "query",
         "description": f"Most edges followed along one path (default {DEFAULT_DEPTH}).",
@@ -71,14 +79,7 @@ async def _answer(
             raise query_problem(name, f"{name} may be given once")
     media_type = response_media_type(request)
     try:
-        asked = trace_request(
-            direction,
-            params.get("id"),
-            params.get("at"),
-            params.get("asOf"),
-            params.get("depth"),
-            params.get("quantity"),
-        )
+        asked = trace_request(direction, {name: params.get(name) for name in PARAMETERS})
     except QueryParameterError as error:
         raise query_problem(error.parameter, error.detail) from None
     renderer = Renderer(output, repository.prefixes)

@@ -20,7 +20,7 @@ from epcis_repo.trace.result import Direction, Severity, Trace, TraceRequest
 
 async def run_trace(store: EventStore, request: TraceRequest) -> Trace | None:
     """The trace, or None when the repository knows nothing of the target (no event names it)."""
-    graph = Graph(store, request.as_of)
+    graph = Graph(store, request.as_of, request.window)
     await _discover(graph, request)
     if not graph.knows(request.target) and not await _mentioned(store, request.target):
         return None

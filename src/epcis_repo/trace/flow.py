@@ -190,6 +190,13 @@ class Flow:
         self.trace.documents = [
             Reference(key, role, None, events) for (key, role), (_, events) in self._documents.items()
         ]
+        outside = self.graph.beyond_window & set(self.trace.nodes)
+        if outside:
+            self.finding(
+                "window-limit",
+                Severity.INFO,
+                f"events outside the window were not followed at {len(outside)} of the nodes reached",
+            )
         if self.graph.voided:
             self.finding(
                 "voided-events",
@@ -299,6 +306,13 @@ class Flow:
         else:
             portion.add(q, share, [])
         amount = f"{q.value:g} {q.unit} of " if q is not None else ""
+        if node in self.graph.beyond_window:
+            self.finding(
+                "window-limit",
+                Severity.WARNING,
+                f"{amount}{node} is explained only by events outside the window; not followed there",
+            )
+            return
         self.finding(
             "unknown-origin",
             Severity.ERROR,

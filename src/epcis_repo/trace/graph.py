@@ -12,11 +12,17 @@ from epcis_repo.trace.model import ALL_CHILDREN, TRANSFORMATION_PREFIX, EdgeKind
 
 class Graph:
     """Edges of the nodes loaded so far. An event declared erroneous by the record-time horizon
-    `as_of` (or at all, without one) counts as never captured; `voided` names such events met."""
+    `as_of` (or at all, without one) counts as never captured; `voided` names such events met.
+    Edges of events outside the event-time `window` are left out; `beyond_window` names the nodes
+    that had some."""
 
-    def __init__(self, store: EventStore, as_of: int | None) -> None:
+    def __init__(
+        self, store: EventStore, as_of: int | None, window: tuple[int | None, int | None] = (None, None)
+    ) -> None:
         self._store = store
         self.as_of = as_of
+        self.window = window
+        self.beyond_window: set[str] = set()
         self.masses = UnitMasses()
         self.voided: set[str] = set()
         self._loaded: set[str] = set()
@@ -40,6 +46,12 @@ class Graph:
             self._seen.add(stored)
             if stored.voided_at is not None and (self.as_of is None or stored.voided_at <= self.as_of):
                 self.voided.add(stored.event_id)
+                continue
+            start, end = self.window
+            if (start is not None and stored.event_time < start) or (
+                end is not None and stored.event_time > end
+            ):
+                self.beyond_window.update((stored.edge.source, stored.edge.target))
                 continue
             for index, node in ((self._from, stored.edge.source), (self._to, stored.edge.target)):
                 index[node].append(stored)

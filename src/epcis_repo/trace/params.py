@@ -4,40 +4,36 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 
 from epcis_repo.epcis import identifiers
 from epcis_repo.query.params import QueryParameterError, instant
 from epcis_repo.trace.result import DEFAULT_DEPTH, Direction, TraceRequest
 
-PARAMETERS = ("id", "at", "asOf", "depth", "quantity")
+PARAMETERS = ("id", "at", "asOf", "window", "depth", "quantity")
 MAX_DEPTH = 1000
 # A number, then optionally a UN/ECE Rec 20 unit code after a space: "950", "950 KGM", "2.5 TNE".
 _QUANTITY = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)(?:\s+([A-Z0-9]{2,3}))?\s*")
 
 
-def trace_request(
-    direction: Direction,
-    target: str | None,
-    at: str | None = None,
-    as_of: str | None = None,
-    depth: str | None = None,
-    quantity: str | None = None,
-) -> TraceRequest:
-    """Raises QueryParameterError naming the parameter at fault."""
+def trace_request(direction: Direction, given: Mapping[str, str | None]) -> TraceRequest:
+    """The request the parameters (named as in PARAMETERS) ask for; QueryParameterError names the
+    parameter at fault."""
+    target = given.get("id")
     if target is None or not target.strip():
         raise QueryParameterError(
             "id", "id names what to trace: an EPC URN, a GS1 Digital Link or another URI"
         )
     if len(target) > 2000 or any(ord(c) < 32 for c in target):
         raise QueryParameterError("id", "id is not an identifier")
-    request = TraceRequest(identifiers.canonical_key(target.strip()), direction)
     return TraceRequest(
-        request.target,
+        identifiers.canonical_key(target.strip()),
         direction,
-        at=_instant("at", at),
-        as_of=_instant("asOf", as_of),
-        depth=_depth(depth),
-        quantity=_quantity(quantity),
+        at=_instant("at", given.get("at")),
+        as_of=_instant("asOf", given.get("asOf")),
+        window=_window(given.get("window")),
+        depth=_depth(given.get("depth")),
+        quantity=_quantity(given.get("quantity")),
     )
 
 
@@ -48,6 +44,22 @@ def _instant(name: str, value: str | None) -> int | None:
         return instant(value)
     except ValueError as error:
         raise QueryParameterError(name, f"{name}: {error}") from None
+
+
+def _window(value: str | None) -> tuple[int | None, int | None]:
+    """An ISO 8601 interval of two date-times, either side open: ``start/end``, ``start/``, ``/end``."""
+    if value is None:
+        return None, None
+    start, slash, end = value.partition("/")
+    if not slash or (not start.strip() and not end.strip()):
+        raise QueryParameterError("window", "window is start/end (date-times, either may be left out)")
+    bounds = (
+        _instant("window", start) if start.strip() else None,
+        _instant("window", end) if end.strip() else None,
+    )
+    if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
+        raise QueryParameterError("window", "window ends before it starts")
+    return bounds
 
 
 def _depth(value: str | None) -> int:

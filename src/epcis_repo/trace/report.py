@@ -30,6 +30,7 @@ def trace_document(trace: Trace, stages: list[Stage], write_id: WriteId) -> dict
         "direction": str(request.direction),
         "at": _time(request.at),
         "asOf": _time(request.as_of),
+        "window": None if request.window == (None, None) else [_time(t) for t in request.window],
         "cursor": _time(trace.cursor),
         "quantity": _quantity(trace.quantity),
     }

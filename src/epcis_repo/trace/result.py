@@ -23,6 +23,7 @@ class TraceRequest:
         None  # the instant to start from (microseconds); None: the latest (back), the first (forward)
     )
     as_of: int | None = None  # ignore what was recorded later
+    window: tuple[int | None, int | None] = (None, None)  # only events in [start, end] (event time)
     depth: int = DEFAULT_DEPTH  # most edges followed along one path
     # How much of the target to trace back: a number and a unit code (None: the unit it is recorded
     # in, or a count); None: all of it.
