@@ -3,6 +3,7 @@
 
     python3 run.py serve [--host H] [--port P]   start the repository
     python3 run.py test [pytest arguments]       run the whole test suite
+    python3 run.py bench [arguments]             run the benchmarks (docs/benchmarks.md)
 
 The first run creates a virtual environment in .venv and installs the project with the
 versions pinned in constraints.txt; later runs reuse it, and reinstall only when
@@ -21,7 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".epcis-repo-installed"
-COMMANDS = {"serve": ["-m", "epcis_repo", "serve"], "test": ["-m", "pytest"]}
+COMMANDS = {
+    "serve": ["-m", "epcis_repo", "serve"],
+    "test": ["-m", "pytest"],
+    "bench": [str(ROOT / "benchmarks" / "run.py")],
+}
+# Optional dependency groups each command needs beyond the package itself.
+EXTRAS = {"serve": ("test",), "test": ("test",), "bench": ("test", "bench")}
 
 
 def _python() -> Path:
@@ -35,18 +42,21 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _ensure_environment() -> None:
+def _ensure_environment(extras: tuple[str, ...]) -> None:
     if not _python().exists():
         print("run.py: creating the virtual environment in .venv", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
     fingerprint = _fingerprint()
-    if STAMP.exists() and STAMP.read_text() == fingerprint:
+    installed = STAMP.read_text().split() if STAMP.exists() else []
+    if installed[:1] == [fingerprint] and set(extras) <= set(installed[1:]):
         return
+    wanted = sorted(set(extras) | (set(installed[1:]) if installed[:1] == [fingerprint] else set()))
     print("run.py: installing epcis-repo and its dependencies into .venv", file=sys.stderr)
     install = [str(_python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*install, "--upgrade", "pip"], check=True)
-    subprocess.run([*install, "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[test]"], check=True)
-    STAMP.write_text(fingerprint)
+    target = f"{ROOT}[{','.join(wanted)}]"
+    subprocess.run([*install, "-c", str(ROOT / "constraints.txt"), "-e", target], check=True)
+    STAMP.write_text(" ".join([fingerprint, *wanted]))
 
 
 def main(argv: list[str]) -> int:
@@ -56,7 +66,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(__doc__, file=sys.stderr)
         return 2
-    _ensure_environment()
+    _ensure_environment(EXTRAS[argv[0]])
     command = [str(_python()), *COMMANDS[argv[0]], *argv[1:]]
     os.chdir(ROOT)
     if os.name == "nt":

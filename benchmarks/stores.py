@@ -1,0 +1,112 @@
+"""Filled stores for the benchmarks: built once through the capture path, then reused.
+
+`sqlite_store(events)` gives a closed SQLite file holding `events` synthetic events (whole chains of
+benchmarks/generator.py, seed 2027, captured in documents of 1,000 with their master data, validated
+and stored by the capture service exactly as POST /capture does). Files are kept in
+`.bench-cache/` at the repository root; a benchmark that writes works on a copy (`copy_store`).
+With EPCIS_TEST_MONGODB_URI set, `mongodb_store(events)` fills a database the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generator import SupplyChains
+
+from epcis_repo.capture.schema import SchemaValidator
+from epcis_repo.capture.service import CaptureService
+from epcis_repo.capture.validation import check_document
+from epcis_repo.epcis.rendering import CompanyPrefixes
+from epcis_repo.storage.port import Behaviour, EventStore
+from epcis_repo.storage.sqlite import SqliteEventStore
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / ".bench-cache"
+SEED = 2027
+DOCUMENT_EVENTS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Filled:
+    events: int
+    seconds: float  # spent capturing (validation, records, storage)
+
+
+async def fill(store: EventStore, events: int, seed: int = SEED, first_chain: int = 0) -> Filled:
+    """Capture `events` generated events (whole chains, from chain `first_chain`) into an open store."""
+    schema = SchemaValidator.load()
+    service = CaptureService(store, CompanyPrefixes())
+    began = time.perf_counter()
+    stored = 0
+    for document in SupplyChains(seed).documents(DOCUMENT_EVENTS, events, first_chain):
+        job = await service.capture(check_document(document, schema), Behaviour.ROLLBACK)
+        if not job.success:
+            raise RuntimeError(f"a generated document was refused: {job.errors[:3]}")
+        stored += job.stored_count
+    return Filled(stored, time.perf_counter() - began)
+
+
+def sqlite_store(events: int, seed: int = SEED) -> Path:
+    """The path of a closed SQLite store holding `events` generated events (built when missing)."""
+    path = CACHE / f"sqlite-{seed}-{events}" / "epcis.sqlite3"
+    done = path.with_suffix(".complete")
+    if done.exists():
+        return path
+    if path.parent.exists():
+        shutil.rmtree(path.parent)  # an interrupted build
+    path.parent.mkdir(parents=True)
+
+    async def build() -> Filled:
+        store = SqliteEventStore(path)
+        await store.open()
+        try:
+            return await fill(store, events, seed)
+        finally:
+            await store.close()
+
+    print(f"  building a store of {events:,} events in {path.parent.name} ...", file=sys.stderr, flush=True)
+    filled = asyncio.run(build())
+    done.write_text(f"{filled.events} events in {filled.seconds:.1f} s\n")
+    return path
+
+
+def copy_store(path: Path, into: Path) -> Path:
+    """A private copy of a cached SQLite store (for benchmarks that write)."""
+    into.mkdir(parents=True, exist_ok=True)
+    target = into / path.name
+    shutil.copyfile(path, target)
+    return target
+
+
+def mongodb_uri() -> str | None:
+    return os.environ.get("EPCIS_TEST_MONGODB_URI")
+
+
+async def mongodb_store(events: int, seed: int = SEED) -> Any:
+    """A MongoDB database (pymongo AsyncDatabase) holding `events` generated events, filled when empty."""
+    from pymongo import AsyncMongoClient
+
+    from epcis_repo.storage.mongo import MongoEventStore
+
+    uri = mongodb_uri()
+    if uri is None:
+        raise RuntimeError("EPCIS_TEST_MONGODB_URI is not set")
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
+    database = client[f"epcis_bench_{seed}_{events}"]
+    store = MongoEventStore(database)
+    await store.open()
+    if await database["events"].estimated_document_count() < events:
+        await client.drop_database(database.name)
+        store = MongoEventStore(database)
+        await store.open()
+        await fill(store, events, seed)
+    return database
