@@ -585,3 +585,27 @@ async def test_rebuilding_lineage_derives_every_event_again(store: EventStore) -
     assert await store.lineage([canonical_key(LOT_IN)], None) == []
     (origin,) = await store.lineage(["place"], None)
     assert origin.edge == LineageEdge(EdgeKind.ORIGIN, "place", made.event_id)
+
+
+async def test_exploring_lineage_reads_hop_by_hop_as_the_step_asks(store: EventStore) -> None:
+    await append(store, [transformation()])
+    lot_in, lot_out = canonical_key(LOT_IN), canonical_key(LOT_OUT)
+    (consumed,) = await store.lineage([lot_in], None)
+    node = consumed.edge.target
+    plan = [[node], [lot_out], []]  # what the step asks for after each read
+    hops: list[set[tuple[str, str]]] = []
+
+    def step(edges: list[Any]) -> list[str]:
+        hops.append({(e.edge.source, e.edge.target) for e in edges})
+        return plan[len(hops) - 1]
+
+    await store.explore_lineage([lot_in], None, step, hops=5)
+    assert hops == [{(lot_in, node)}, {(lot_in, node), (node, lot_out)}, {(node, lot_out)}]
+    reads: list[int] = []
+
+    def again(edges: list[Any]) -> list[str]:
+        reads.append(len(edges))
+        return [lot_in]
+
+    await store.explore_lineage([lot_in], None, again, hops=3)
+    assert reads == [1, 1, 1]  # never more reads than hops

@@ -374,6 +374,19 @@ class MongoEventStore:
                 first[doc["eventID"]] = min(time, first.get(doc["eventID"], time))
         return first
 
+    async def explore_lineage(
+        self,
+        start: Collection[str],
+        recorded_by: int | None,
+        step: Callable[[list[StoredEdge]], Collection[str]],
+        hops: int,
+    ) -> None:
+        nodes = set(start)
+        for _ in range(hops):
+            if not nodes:
+                return
+            nodes = set(step(await self.lineage(nodes, recorded_by)))
+
     async def lineage_version(self) -> int:
         try:
             meta = await self._meta.find_one({"_id": _LINEAGE})

@@ -180,6 +180,18 @@ class EventStore(Protocol):
         source or target is one of `nodes`, each with the record time of the first visible error
         declaration about its event (whenever that was recorded)."""
 
+    async def explore_lineage(
+        self,
+        start: Collection[str],
+        recorded_by: int | None,
+        step: Callable[[list[StoredEdge]], Collection[str]],
+        hops: int,
+    ) -> None:
+        """Read the edges of `start` as `lineage` does, hand them to `step`, read the edges of the nodes
+        it names, and so on until it names none or `hops` reads were made. `step` is plain Python that
+        neither blocks nor awaits; a store may call it on the thread it reads on, so that a whole walk
+        costs one hand-off however many hops it takes."""
+
     async def lineage_version(self) -> int:
         """The version of the lineage derivation the stored edges come from (0: none yet)."""
 

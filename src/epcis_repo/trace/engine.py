@@ -14,14 +14,14 @@ from epcis_repo.storage.port import EventStore
 from epcis_repo.trace.flow import Flow
 from epcis_repo.trace.graph import Graph
 from epcis_repo.trace.measures import Measure
-from epcis_repo.trace.model import ALL_CHILDREN, CONTAINMENT, EdgeKind
+from epcis_repo.trace.model import ALL_CHILDREN, CONTAINMENT, EdgeKind, StoredEdge
 from epcis_repo.trace.result import Direction, Severity, Trace, TraceRequest
 
 
 async def run_trace(store: EventStore, request: TraceRequest) -> Trace | None:
     """The trace, or None when the repository knows nothing of the target (no event names it)."""
     graph = Graph(store, request.as_of, request.window)
-    await _discover(graph, request)
+    await _discover(store, graph, request)
     if not graph.knows(request.target) and not await _mentioned(store, request.target):
         return None
     trace = Trace(request, request.at, None)
@@ -74,26 +74,48 @@ def _last_packed(flow: Flow, target: str) -> int | None:
     return last_delete - 1
 
 
-async def _discover(graph: Graph, request: TraceRequest) -> None:
-    back = request.direction is Direction.BACK
-    frontier: dict[str, int | None] = {request.target: request.at}
-    bounds: dict[str, int | None] = {}
-    for _ in range(request.depth + 1):
-        if not frontier:
-            return
-        await graph.load(list(frontier))
-        bounds.update(frontier)
+async def _discover(store: EventStore, graph: Graph, request: TraceRequest) -> None:
+    """Load the reachable part of the graph: the store reads hop by hop, `Discovery.step` names each
+    next hop from the edges just read."""
+    discovery = _Discovery(graph, request)
+    await store.explore_lineage([request.target], request.as_of, discovery.step, request.depth + 1)
+    await graph.load_masses()
+
+
+class _Discovery:
+    def __init__(self, graph: Graph, request: TraceRequest) -> None:
+        self.graph = graph
+        self.back = request.direction is Direction.BACK
+        self.hops_left = request.depth + 1
+        self.frontier: dict[str, int | None] = {request.target: request.at}
+        self.bounds: dict[str, int | None] = {}
+        self.reading: list[str] = [request.target]
+
+    def step(self, edges: list[StoredEdge]) -> list[str]:
+        """Take in the edges just read; the nodes to read next (none: done)."""
+        self.graph.add(self.reading, edges)
+        while self.frontier and self.hops_left > 0:
+            self.hops_left -= 1
+            self._expand()
+            # Nodes met again with a looser bound are expanded again from the edges already loaded.
+            self.reading = self.graph.unloaded(self.frontier)
+            if self.reading:
+                return self.reading
+        return []
+
+    def _expand(self) -> None:
+        self.bounds.update(self.frontier)
         found: dict[str, int | None] = {}
-        for node, bound in frontier.items():
-            steps = _upstream(graph, node, bound) if back else _downstream(graph, node, bound)
+        for node, bound in self.frontier.items():
+            steps = _upstream(self.graph, node, bound) if self.back else _downstream(self.graph, node, bound)
             for neighbour, time in steps:
                 if neighbour in found:
-                    time = _looser(found[neighbour], time, back)
+                    time = _looser(found[neighbour], time, self.back)
                 found[neighbour] = time
-        frontier = {
+        self.frontier = {
             node: time
             for node, time in found.items()
-            if node not in bounds or _looser(bounds[node], time, back) != bounds[node]
+            if node not in self.bounds or _looser(self.bounds[node], time, self.back) != self.bounds[node]
         }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 
 from epcis_repo.storage.port import EventStore
 from epcis_repo.trace.measures import UnitMasses
@@ -34,13 +34,13 @@ class Graph:
     def is_loaded(self, node: str) -> bool:
         return node in self._loaded
 
-    async def load(self, nodes: Collection[str]) -> None:
-        """Load the edges of these nodes (one store call), and the net weights of the classes they name."""
-        wanted = [n for n in nodes if n not in self._loaded and n != ALL_CHILDREN]
-        if not wanted:
-            return
-        self._loaded.update(wanted)
-        for stored in await self._store.lineage(wanted, self.as_of):
+    def unloaded(self, nodes: Iterable[str]) -> list[str]:
+        return [n for n in dict.fromkeys(nodes) if n not in self._loaded and n != ALL_CHILDREN]
+
+    def add(self, nodes: Iterable[str], edges: Iterable[StoredEdge]) -> None:
+        """Take in the edges read for these nodes."""
+        self._loaded.update(nodes)
+        for stored in edges:
             if stored in self._seen:
                 continue
             self._seen.add(stored)
@@ -56,13 +56,14 @@ class Graph:
             for index, node in ((self._from, stored.edge.source), (self._to, stored.edge.target)):
                 index[node].append(stored)
                 self._sorted.discard(id(index[node]))
-        await self._load_masses(wanted)
 
-    async def _load_masses(self, nodes: Iterable[str]) -> None:
+    async def load_masses(self) -> None:
+        """The net weights of the classes counted (not weighed) by the loaded edges (one store call)."""
         keys = {
             key
-            for node in nodes
-            for stored in (*self._from.get(node, ()), *self._to.get(node, ()))
+            for edges in self._from.values()
+            for stored in edges
+            if stored.edge.uom is None
             for key in (stored.edge.source, stored.edge.target)
             if key.startswith("https://id.gs1.org/01/")
         }

@@ -58,6 +58,25 @@ def edges_of(conn: sqlite3.Connection, nodes: Collection[str], recorded_by: int 
     return list(dict.fromkeys(found))
 
 
+def explore(
+    conn: sqlite3.Connection,
+    start: Collection[str],
+    recorded_by: int | None,
+    step: Callable[[list[StoredEdge]], Collection[str]],
+    hops: int,
+) -> None:
+    """The walk of `EventStore.explore_lineage`, in one read transaction (one snapshot of the store)."""
+    nodes = list(start)
+    conn.execute("BEGIN")
+    try:
+        for _ in range(hops):
+            if not nodes:
+                return
+            nodes = list(step(edges_of(conn, nodes, recorded_by)))
+    finally:
+        conn.execute("COMMIT")
+
+
 def version(conn: sqlite3.Connection) -> int:
     row = conn.execute("SELECT value FROM meta WHERE name = 'lineage_version'").fetchone()
     return int(row[0]) if row else 0

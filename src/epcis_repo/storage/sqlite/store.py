@@ -425,6 +425,16 @@ class SqliteEventStore:
     async def lineage(self, nodes: Collection[str], recorded_by: int | None) -> list[StoredEdge]:
         return await self._read(lambda conn: lineage.edges_of(conn, nodes, recorded_by))
 
+    async def explore_lineage(
+        self,
+        start: Collection[str],
+        recorded_by: int | None,
+        step: Callable[[list[StoredEdge]], Collection[str]],
+        hops: int,
+    ) -> None:
+        # The whole walk on one reader thread: one hand-off, however many hops.
+        await self._read(lambda conn: lineage.explore(conn, start, recorded_by, step, hops))
+
     async def lineage_version(self) -> int:
         return await self._read(lineage.version)
 

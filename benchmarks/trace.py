@@ -1,0 +1,276 @@
+"""Time chain reconstruction: against store size, against chain depth, and against a client that
+has only the standard query interface.
+
+For each store size, a copy of the cached store (benchmarks/stores.py: synthetic chains of 25
+events, every kind of lineage edge) receives the robusta chain of the evidence study
+(tests/trace/robusta.py) through the capture service, and these are timed (p50 / p95 of `runs`):
+
+- trace back from lot RC-2701 to its seven plots: the engine alone (`run_trace`), and the whole
+  HTTP answer (`GET /traces/back`, in-process ASGI client, JSON included);
+- the same trace done the way a client of a repository without tracing must: one standard query
+  per lot (`GET /events?MATCH_outputEPCClass=...` for the transformation that made it, then
+  `MATCH_epcClass` with `EQ_action=ADD` for its origin), following inputs and allocating
+  quantities itself; the ratio of the two, and how many queries it took;
+- trace back from a retailer pallet and forward from plot Q3 (whole answers).
+
+Against depth: linear chains of 1 to 64 transformations, each lot made from the previous one,
+traced back from the last lot (engine alone) in the smallest store.
+
+Usage: python benchmarks/trace.py [--sizes 10000,100000,1000000] [--runs 30] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the robusta chain lives with the tests
+
+from stores import copy_store, sqlite_store
+
+from epcis_repo.api.app import create_app
+from epcis_repo.capture.schema import SchemaValidator
+from epcis_repo.capture.service import CaptureService
+from epcis_repo.capture.validation import check_document
+from epcis_repo.epcis.rendering import CompanyPrefixes
+from epcis_repo.settings import Settings
+from epcis_repo.storage.port import Behaviour, EventStore
+from epcis_repo.storage.sqlite import SqliteEventStore
+from epcis_repo.trace.engine import run_trace
+from epcis_repo.trace.result import Direction, TraceRequest
+from tests.conftest import EpcisClient
+from tests.trace import robusta
+
+DEPTHS = (1, 2, 4, 8, 16, 32, 64)
+Json = dict[str, Any]
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50": round(statistics.median(ordered), 3),
+        "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 3),
+    }
+
+
+async def timed_async(runs: int, work: Callable[[], Awaitable[object]]) -> dict[str, float]:
+    await work()  # warm up
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        await work()
+        samples.append((time.perf_counter() - began) * 1000)
+    return percentiles(samples)
+
+
+def timed(runs: int, work: Callable[[], object]) -> dict[str, float]:
+    work()
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        work()
+        samples.append((time.perf_counter() - began) * 1000)
+    return percentiles(samples)
+
+
+async def capture(store: EventStore, documents: list[Json]) -> None:
+    service = CaptureService(store, CompanyPrefixes())
+    schema = SchemaValidator.load()
+    for document in documents:
+        job = await service.capture(check_document(document, schema), Behaviour.ROLLBACK)
+        assert job.success, job.errors
+
+
+# --- the client-side way --------------------------------------------------------------------------------
+
+
+class ClientSideTrace:
+    """Trace back with standard queries only, as a client of a repository without tracing must."""
+
+    def __init__(self, client: EpcisClient) -> None:
+        self.client = client
+        self.queries = 0
+
+    def events(self, **params: str) -> list[Json]:
+        self.queries += 1
+        response = self.client.get("/events", params={**params, "perPage": "1000"})
+        assert response.status_code == 200, response.text
+        found: list[Json] = response.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        return found
+
+    def back(self, lot: str, quantity: float, origins: dict[str, float]) -> None:
+        made = self.events(MATCH_outputEPCClass=lot, eventType="TransformationEvent")
+        if made:
+            for event in made:
+                outputs = sum(q.get("quantity", 0) for q in event.get("outputQuantityList", ()))
+                for used in event.get("inputQuantityList", ()):
+                    self.back(used["epcClass"], quantity * used["quantity"] / outputs, origins)
+            return
+        created = self.events(MATCH_epcClass=lot, EQ_action="ADD", eventType="ObjectEvent")
+        if created:
+            origins[lot] = origins.get(lot, 0.0) + quantity
+
+
+# --- measurements -----------------------------------------------------------------------------------------
+
+
+def measure_size(size: int, runs: int) -> Json:
+    with tempfile.TemporaryDirectory() as directory:
+        path = copy_store(sqlite_store(size), Path(directory))
+
+        async def prepare() -> None:
+            store = SqliteEventStore(path)
+            await store.open()
+            try:
+                await capture(store, robusta.DOCUMENTS)
+            finally:
+                await store.close()
+
+        asyncio.run(prepare())
+        with EpcisClient(create_app(Settings(data_dir=path.parent))) as client:
+            store = client.app.state.repository.store  # type: ignore[attr-defined]
+            back = TraceRequest(robusta.RC_2701, Direction.BACK)
+
+            async def engine() -> None:
+                found = await run_trace(store, back)
+                assert found is not None and len(found.origins) == 7
+
+            def answer(direction: str, target: str) -> Callable[[], object]:
+                def call() -> None:
+                    response = client.get(f"/traces/{direction}", params={"id": target})
+                    assert response.status_code == 200, response.text
+
+                return call
+
+            client_side = ClientSideTrace(client)
+
+            def the_client_way() -> None:
+                origins: dict[str, float] = {}
+                client_side.back(robusta.RC_2701, 16150.0, origins)
+                assert len(origins) == 7, origins
+
+            figures = {
+                "back from RC-2701, engine": client.portal.call(timed_async, runs, engine),
+                "back from RC-2701, GET /traces/back": timed(runs, answer("back", robusta.RC_2701)),
+                "back from RC-2701, client-side with standard queries": timed(runs, the_client_way),
+                "back from a retailer pallet, GET /traces/back": timed(
+                    runs, answer("back", robusta.RETAILER_PALLETS[0])
+                ),
+                "forward from plot Q3, GET /traces/forward": timed(
+                    runs, answer("forward", robusta.PLOTS["Q3"])
+                ),
+            }
+            queries_per_trace = client_side.queries // (runs + 1)
+    ours = figures["back from RC-2701, GET /traces/back"]["p50"]
+    theirs = figures["back from RC-2701, client-side with standard queries"]["p50"]
+    return {
+        "size": size,
+        "figures": figures,
+        "client_side_queries": queries_per_trace,
+        "client_side_ratio": round(theirs / ours, 2),
+    }
+
+
+def linear_chain(depth: int) -> list[Json]:
+    """A lot created on a plot, then `depth` transformations, each making the next lot from the last."""
+    prefix = "9599999"
+
+    def lot(n: int) -> str:
+        return f"urn:epc:class:lgtin:{prefix}.000010.D{depth}-{n}"
+
+    def at(n: int) -> dict[str, str]:
+        return {"eventTime": f"2027-06-01T00:{n // 60:02d}:{n % 60:02d}Z", "eventTimeZoneOffset": "+00:00"}
+
+    events: list[Json] = [
+        {"type": "ObjectEvent", **at(0), "action": "ADD", "bizStep": "creating_class_instance",
+         "bizLocation": {"id": f"urn:epc:id:sgln:{prefix}.00001.0"},
+         "quantityList": [{"epcClass": lot(0), "quantity": 1000, "uom": "KGM"}]},
+    ]  # fmt: skip
+    for n in range(1, depth + 1):
+        events.append(
+            {
+                "type": "TransformationEvent",
+                **at(n),
+                "bizStep": "commissioning",
+                "inputQuantityList": [{"epcClass": lot(n - 1), "quantity": 1000, "uom": "KGM"}],
+                "outputQuantityList": [{"epcClass": lot(n), "quantity": 1000, "uom": "KGM"}],
+            }
+        )
+    return [
+        {
+            "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2027-06-01T00:00:00Z",
+            "epcisBody": {"eventList": events},
+        }
+    ]
+
+
+def measure_depth(size: int, runs: int) -> list[Json]:
+    from epcis_repo.epcis.identifiers import canonical_key
+
+    async def work() -> list[Json]:
+        with tempfile.TemporaryDirectory() as directory:
+            store = SqliteEventStore(copy_store(sqlite_store(size), Path(directory)))
+            await store.open()
+            try:
+                rows = []
+                for depth in DEPTHS:
+                    await capture(store, linear_chain(depth))
+                    target = canonical_key(f"urn:epc:class:lgtin:9599999.000010.D{depth}-{depth}")
+
+                    async def trace(target: str = target) -> None:
+                        found = await run_trace(
+                            store, TraceRequest(target, Direction.BACK, depth=2 * depth + 2)
+                        )
+                        assert found is not None and len(found.origins) == 1
+
+                    rows.append({"depth": depth, **await timed_async(runs, trace)})
+                return rows
+            finally:
+                await store.close()
+
+    return asyncio.run(work())
+
+
+def run(sizes: list[int], runs: int = 30) -> Json:
+    return {
+        "name": "trace",
+        "sizes": [measure_size(size, runs) for size in sizes],
+        "depth": {"store_size": min(sizes), "rows": measure_depth(min(sizes), runs)},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    results = run([int(s) for s in args.sizes.split(",")], args.runs)
+    for row in results["sizes"]:
+        print(f"{row['size']:,} stored events (p50 / p95 ms)")
+        for name, figure in row["figures"].items():
+            print(f"  {name:<56} {figure['p50']:8.2f} / {figure['p95']:8.2f}")
+        print(f"  client-side: {row['client_side_queries']} queries, x{row['client_side_ratio']} our time")
+    print(f"against depth ({results['depth']['store_size']:,} stored events, engine, p50 / p95 ms)")
+    for row in results["depth"]["rows"]:
+        print(f"  {row['depth']:>3} transformations  {row['p50']:8.2f} / {row['p95']:8.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
