@@ -229,10 +229,10 @@ def measure_depth(size: int, runs: int) -> list[Json]:
                     await capture(store, linear_chain(depth))
                     target = canonical_key(f"urn:epc:class:lgtin:9599999.000010.D{depth}-{depth}")
 
-                    async def trace(target: str = target) -> None:
-                        found = await run_trace(
-                            store, TraceRequest(target, Direction.BACK, depth=2 * depth + 2)
-                        )
+                    request = TraceRequest(target, Direction.BACK, depth=2 * depth + 2)
+
+                    async def trace(request: TraceRequest = request) -> None:
+                        found = await run_trace(store, request)
                         assert found is not None and len(found.origins) == 1
 
                     rows.append({"depth": depth, **await timed_async(runs, trace)})
