@@ -2,7 +2,7 @@
 
 First the part of the lineage graph the trace can reach is loaded, one store call per hop for all
 the nodes of that hop (never one per edge), pruned by time as loosely as any path allows; then the
-material flow is computed over it in memory (trace/flow.py).
+material is followed over it in memory (trace/back.py, trace/forward.py).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from collections.abc import Iterator
 
 from epcis_repo.query.model import AnyOf, EventQuery, Field
 from epcis_repo.storage.port import EventStore
-from epcis_repo.trace.flow import Flow
+from epcis_repo.trace.back import Back
+from epcis_repo.trace.forward import Forward
 from epcis_repo.trace.graph import Graph
 from epcis_repo.trace.measures import Measure
 from epcis_repo.trace.model import ALL_CHILDREN, CONTAINMENT, EdgeKind, StoredEdge
 from epcis_repo.trace.result import Direction, Severity, Trace, TraceRequest
+from epcis_repo.trace.walk import Walk
 
 
 async def run_trace(store: EventStore, request: TraceRequest) -> Trace | None:
@@ -25,18 +27,17 @@ async def run_trace(store: EventStore, request: TraceRequest) -> Trace | None:
     if not graph.knows(request.target) and not await _mentioned(store, request.target):
         return None
     trace = Trace(request, request.at, None)
-    flow = Flow(graph, trace)
     if request.direction is Direction.BACK:
-        cursor = request.at if request.at is not None else _last_packed(flow, request.target)
-        quantity = _asked(flow, request) if request.quantity else flow.total_of(request.target, cursor)
+        back = Back(graph, trace)
+        cursor = request.at if request.at is not None else _last_packed(back, request.target)
+        quantity = _asked(back, request) if request.quantity else back.total_of(request.target, cursor)
         trace.cursor, trace.quantity = cursor, quantity
-        flow.back(request.target, cursor, quantity, 1.0, ())
+        back.run(request.target, cursor, quantity)
     else:
+        forward = Forward(graph, trace)
         is_place = bool(graph.out(request.target, EdgeKind.ORIGIN))
-        quantity = None if is_place else flow.total_of(request.target, None)
-        trace.quantity = quantity
-        flow.forward(request.target, request.at, quantity, None if is_place else 1.0, ())
-    flow.results()
+        trace.quantity = None if is_place else forward.total_of(request.target, None)
+        forward.run(request.target, request.at, trace.quantity, None if is_place else 1.0)
     return trace
 
 
@@ -47,16 +48,16 @@ async def _mentioned(store: EventStore, key: str) -> bool:
     return False
 
 
-def _asked(flow: Flow, request: TraceRequest) -> Measure | None:
+def _asked(walk: Walk, request: TraceRequest) -> Measure | None:
     """The quantity the request asks to trace, as a measure (a finding when it cannot be one)."""
     assert request.quantity is not None
     value, unit = request.quantity
     if unit is None:
-        recorded = flow.graph.into(request.target, EdgeKind.PRODUCES, EdgeKind.ORIGIN)
+        recorded = walk.graph.into(request.target, EdgeKind.PRODUCES, EdgeKind.ORIGIN)
         unit = next((e.edge.uom for e in recorded if e.edge.quantity is not None), None)
-    quantity = flow.graph.masses.amount(request.target, value, unit)
+    quantity = walk.graph.masses.amount(request.target, value, unit)
     if quantity is None:
-        flow.finding(
+        walk.finding(
             "missing-unit-conversion",
             Severity.ERROR,
             f"{value:g} {unit or 'units'} of {request.target} cannot be converted (no netWeight in its "
@@ -65,10 +66,10 @@ def _asked(flow: Flow, request: TraceRequest) -> Measure | None:
     return quantity
 
 
-def _last_packed(flow: Flow, target: str) -> int | None:
+def _last_packed(walk: Walk, target: str) -> int | None:
     """Without `at`, a container is traced with the contents it last had (now, or before it was emptied)."""
-    history = flow.graph.out(target, *CONTAINMENT)
-    if not history or flow.contents(target, None):
+    history = walk.graph.out(target, *CONTAINMENT)
+    if not history or walk.contents(target, None):
         return None
     last_delete = max(e.event_time for e in history if e.edge.action == "DELETE")
     return last_delete - 1
