@@ -651,16 +651,16 @@ async def test_every_sqlite_read_path_answers_as_the_reference_model(
     in_order, by_index = queries._in_order, queries._by_index
 
     def reading_in_order(
-        conditions: Sequence[Condition], after_id: int, until_id: int | None, limit: int, conn: Connection
+        conditions: Sequence[Condition], span: Any, limit: int, conn: Connection
     ) -> list[int]:
-        paths["in order, then by index" if until_id is not None else "in order"] += 1
-        return in_order(conditions, after_id, until_id, limit, conn)
+        paths["in order, then by index" if span.until is not None else "in order"] += 1
+        return in_order(conditions, span, limit, conn)
 
     def reading_by_index(
-        driver: Condition, conditions: Sequence[Condition], after_id: int, limit: int, conn: Connection
+        driver: Any, conditions: Sequence[Condition], span: Any, limit: int, conn: Connection
     ) -> list[int]:
         paths["by index"] += 1
-        return by_index(driver, conditions, after_id, limit, conn)
+        return by_index(driver, conditions, span, limit, conn)
 
     monkeypatch.setattr(queries, "_in_order", reading_in_order)
     monkeypatch.setattr(queries, "_by_index", reading_by_index)

@@ -15,7 +15,7 @@ from epcis_repo import __version__
 from epcis_repo.api import capture, discovery, events, problems, queries, resources, traces
 from epcis_repo.api.bodies import BodyLimits
 from epcis_repo.api.deps import Repository
-from epcis_repo.api.headers import gs1_headers
+from epcis_repo.api.headers import GS1Headers
 from epcis_repo.capture.schema import SchemaValidator
 from epcis_repo.capture.service import ALREADY_EXISTS, CaptureService
 from epcis_repo.capture.validation import check_document
@@ -74,7 +74,7 @@ def create_app(
         summary="GS1 EPCIS 2.0 event repository",
         lifespan=lifespan,
     )
-    app.middleware("http")(gs1_headers)
+    app.add_middleware(GS1Headers)
     problems.install(app)
     app.include_router(capture.router)
     app.include_router(events.router)

@@ -4,12 +4,13 @@ and the output-control headers of responses that return events."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from epcis_repo import __version__
 from epcis_repo.api.problems import Problem
@@ -66,34 +67,54 @@ def _not_acceptable(detail: str) -> Problem:
     return Problem(406, "NotAcceptableException", "Version not supported", detail)
 
 
-def _check_versions(request: Request) -> None:
+def _check_versions(headers: Headers) -> None:
     """Refuse, with 406, a request whose GS1 version headers this repository (EPCIS/CBV 2.0) cannot meet."""
     for standard, ours in (("EPCIS", EPCIS_VERSION), ("CBV", CBV_VERSION)):
         mine = _parse(ours, "")
-        stated = request.headers.get(f"GS1-{standard}-Version")
+        stated = headers.get(f"GS1-{standard}-Version")
         if stated is not None and _parse(stated, f"GS1-{standard}-Version")[0] != mine[0]:
             raise _not_acceptable(
                 f"This repository speaks {standard} {ours}; the request is {standard} {stated}."
             )
-        low = request.headers.get(f"GS1-{standard}-Min")
-        high = request.headers.get(f"GS1-{standard}-Max")
+        low = headers.get(f"GS1-{standard}-Min")
+        high = headers.get(f"GS1-{standard}-Max")
         if (low is not None and _parse(low, f"GS1-{standard}-Min")[:2] > mine[:2]) or (
             high is not None and _parse(high, f"GS1-{standard}-Max")[:2] < mine[:2]
         ):
             raise _not_acceptable(f"This repository speaks {standard} {ours}, outside the requested range.")
 
 
-async def gs1_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Middleware: check the request's version headers and stamp every response with ours."""
-    try:
-        _check_versions(request)
-    except Problem as problem:
-        response = problem.response(request.url.path)
-    else:
-        response = await call_next(request)
-    for name, value in VERSION_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+class GS1Headers:
+    """ASGI middleware: check each request's version headers and stamp every response with ours.
+
+    Plain ASGI rather than Starlette's BaseHTTPMiddleware, which costs a task and a stream per request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            _check_versions(Headers(scope=scope))
+        except Problem as problem:
+            await problem.response(scope["path"])(scope, receive, self._stamping(send))
+            return
+        await self.app(scope, receive, self._stamping(send))
+
+    @staticmethod
+    def _stamping(send: Send) -> Send:
+        async def stamped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in VERSION_HEADERS.items():
+                    if name not in headers:
+                        headers.append(name, value)
+            await send(message)
+
+        return stamped
 
 
 _Choice = TypeVar("_Choice", bound=StrEnum)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from epcis_repo.epcis.identifiers import KeyMatch
 from epcis_repo.query.model import (
@@ -111,6 +113,36 @@ def _after_id(after: Cursor | None, conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+class _Span(NamedTuple):
+    """The ids a read may return: after `after`, up to `until` (None: no end)."""
+
+    after: int
+    until: int | None = None
+
+    def clause(self, column: str) -> tuple[str, list[object]]:
+        if self.until is None:
+            return f"{column} > ?", [self.after]
+        return f"{column} > ? AND {column} <= ?", [self.after, self.until]
+
+
+@dataclass(frozen=True, slots=True)
+class _InWindow:
+    """An equality on a column and an eventTime range, read together from the (column, event_time)
+    index: the commonest query, a business step or a place within a time window."""
+
+    equal: AnyOf
+    window: InRange
+
+    @property
+    def field(self) -> str:
+        return self.equal.field
+
+
+_Candidate = Condition | _InWindow
+# Columns with an index (column, event_time) (schema migration 5).
+_TIMED = frozenset({"type", "action", "bizStep", "disposition", "readPoint", "bizLocation"})
+
+
 def _page_ids(
     conditions: Sequence[Condition], after_id: int, limit: int, conn: sqlite3.Connection
 ) -> list[int]:
@@ -119,45 +151,136 @@ def _page_ids(
     Two ways to read them. By an index: the matches of one condition (an index range or key lookup)
     are collected and then read in id order against the other conditions; it costs as much as that
     condition matches. In visibility order: events are read from the cursor on and filtered, stopping
-    at `limit`; it costs as much as the events read before the page fills, which is little when
-    matches are dense, and most of the table when they are rare or all late. SQLite cannot tell
-    (it keeps no range statistics), so capped counts on the indexes decide: a condition with at most
-    `_DRIVER_MAX` matches drives; without one, a bounded stretch is read in visibility order and, if
-    the page is not full, the rest is read by the index of the least broad condition.
+    at `limit`; it costs about `limit` divided by the share of events that match, which is little
+    when matches are dense, and most of the table when they are rare or all late. SQLite cannot tell
+    (it keeps no range statistics), so capped counts on the indexes decide: the condition with the
+    fewest matches drives by its index when they are few (at most `_DRIVER_MAX`) and not so dense
+    that reading in order is cheaper; otherwise a bounded stretch is read in visibility order and, if
+    the page is not full, the rest by the index of the least broad condition.
+
+    Before that, ranges on one column are merged (one value per event, so both bounds hold for
+    it), and recordTime bounds become id bounds: ids follow visibility order, and recordTime only
+    grows with it.
     """
     if limit == 0:
         return []
-    driver = _driver(conditions, after_id, conn)
+    conditions = _merged(conditions)
+    span = _record_time_span(conditions, _Span(after_id), conn)
+    if span is None:
+        return []
+    conditions = [c for c in conditions if c.field != "recordTime"]
+    candidates: list[_Candidate] = [*conditions, *_windows(conditions)]
+    driver = _driver(candidates, span, conn)
     if driver is None:
         return []
     if driver is _NO_DRIVER:
-        return _in_order(conditions, after_id, None, limit, conn)
+        return _in_order(conditions, span, limit, conn)
     count, condition = driver
-    if count > _DRIVER_MAX:
-        ids = _in_order(conditions, after_id, after_id + _IN_ORDER_FIRST, limit, conn)
-        if len(ids) == limit:
+    if count > _DRIVER_MAX or count * count > limit * _remaining(span, conn):
+        stretch = _Span(span.after, _earliest(span.until, span.after + _IN_ORDER_FIRST))
+        ids = _in_order(conditions, stretch, limit, conn)
+        if len(ids) == limit or stretch.until == span.until:
             return ids
-        return ids + _by_index(condition, conditions, after_id + _IN_ORDER_FIRST, limit - len(ids), conn)
-    return _by_index(condition, conditions, after_id, limit, conn)
+        rest = _Span(stretch.until or span.after, span.until)
+        return ids + _by_index(condition, conditions, rest, limit - len(ids), conn)
+    return _by_index(condition, conditions, span, limit, conn)
 
 
 _NO_DRIVER = (0, AnyOf("type", ()))
 
 
-def _driver(
-    conditions: Sequence[Condition], after_id: int, conn: sqlite3.Connection
-) -> tuple[int, Condition] | None:
-    """The condition with the fewest index entries after `after_id` and its (capped) count;
-    `_NO_DRIVER` when none is worth counting, None when one has no match at all."""
-    counted: list[tuple[int, Condition]] = []
+def _merged(conditions: Sequence[Condition]) -> list[Condition]:
+    """Ranges on one column become one range (a column holds one value per event)."""
+    ranges: dict[str, InRange] = {}
+    others: list[Condition] = []
     for condition in conditions:
-        if not _indexed(condition):
+        if isinstance(condition, InRange) and condition.field in COLUMNS:
+            known = ranges.get(condition.field)
+            ranges[condition.field] = condition if known is None else _intersection(known, condition)
+        else:
+            others.append(condition)
+    return [*ranges.values(), *others]
+
+
+def _intersection(a: InRange, b: InRange) -> InRange:
+    def tighter(x: float | None, y: float | None, pick: Callable[[float, float], float]) -> float | None:
+        return y if x is None else x if y is None else pick(x, y)
+
+    return InRange(
+        a.field,
+        ge=tighter(a.ge, b.ge, max),
+        lt=tighter(a.lt, b.lt, min),
+        gt=tighter(a.gt, b.gt, max),
+        le=tighter(a.le, b.le, min),
+    )
+
+
+def _record_time_span(conditions: Sequence[Condition], span: _Span, conn: sqlite3.Connection) -> _Span | None:
+    """The span narrowed to the ids a recordTime range allows (None: no id can match)."""
+    window = next((c for c in conditions if c.field == "recordTime"), None)
+    if window is None:
+        return span
+    if not isinstance(window, InRange):
+        return span if isinstance(window, Exists) else None  # recordTime equality: read as a filter
+    after, until = span
+    lower = [("record_time >= ?", window.ge), ("record_time > ?", window.gt)]
+    upper = [("record_time < ?", window.lt), ("record_time <= ?", window.le)]
+    for test, bound in lower:
+        if bound is not None:
+            row = conn.execute(f"SELECT min(id) FROM events WHERE {test}", (clamp(int(bound)),)).fetchone()
+            if row[0] is None:
+                return None
+            after = max(after, int(row[0]) - 1)
+    for test, bound in upper:
+        if bound is not None:
+            row = conn.execute(f"SELECT max(id) FROM events WHERE {test}", (clamp(int(bound)),)).fetchone()
+            if row[0] is None:
+                return None
+            until = _earliest(until, int(row[0]))
+    if until is not None and until <= after:
+        return None
+    return _Span(after, until)
+
+
+def _windows(conditions: Sequence[Condition]) -> list[_InWindow]:
+    window = next((c for c in conditions if isinstance(c, InRange) and c.field == "eventTime"), None)
+    if window is None:
+        return []
+    return [
+        _InWindow(c, window)
+        for c in conditions
+        if isinstance(c, AnyOf) and c.field in _TIMED and not _key_matches(c)[1]
+    ]
+
+
+def _earliest(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _remaining(span: _Span, conn: sqlite3.Connection) -> int:
+    """How many events a read in visibility order could meet (an upper bound)."""
+    (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
+    end = _earliest(span.until, int(last)) or 0
+    return max(0, end - span.after)
+
+
+def _driver(
+    candidates: Sequence[_Candidate], span: _Span, conn: sqlite3.Connection
+) -> tuple[int, _Candidate] | None:
+    """The candidate with the fewest index entries in the span and its (capped) count;
+    `_NO_DRIVER` when none is worth counting, None when one has no match at all."""
+    best: tuple[int, _Candidate] | None = None
+    for candidate in candidates:
+        if not _indexed(candidate):
             continue
-        count = _count(condition, after_id, conn)
+        # Only whether it beats the best so far matters: count no further.
+        cap = _DRIVER_MAX if best is None else min(best[0], _DRIVER_MAX)
+        count = _count(candidate, span, cap, conn)
         if count == 0:
             return None
-        counted.append((count, condition))
-    return min(counted, key=lambda entry: entry[0]) if counted else _NO_DRIVER
+        if best is None or count < best[0]:
+            best = (count, candidate)
+    return best if best is not None else _NO_DRIVER
 
 
 def _ordered_ids(
@@ -178,11 +301,11 @@ def _ordered_ids(
     if after_value is not None:
         clauses.append(f"({column}, e.id) {'<' if order.descending else '>'} (?, ?)")
         params.extend([clamp(after_value), after_id])
-    driver = _driver(conditions, 0, conn)
+    driver = _driver(conditions, _Span(0), conn)
     if driver is None:
         return []
     if driver is not _NO_DRIVER and driver[0] <= _DRIVER_MAX:
-        arms = _arms(driver[1], 0, tails=True)
+        arms = _arms(driver[1], _Span(0), tails=True)
         clauses.append(f"e.id IN ({' UNION ALL '.join(sql for sql, _ in arms)})")
         params.extend(value for _, values in arms for value in values)
         source = "events AS e"
@@ -201,12 +324,10 @@ def _ordered_ids(
 
 
 def _in_order(
-    conditions: Sequence[Condition], after_id: int, until_id: int | None, limit: int, conn: sqlite3.Connection
+    conditions: Sequence[Condition], span: _Span, limit: int, conn: sqlite3.Connection
 ) -> list[int]:
-    clauses, params = ["e.id > ?"], list[object]([after_id])
-    if until_id is not None:
-        clauses.append("e.id <= ?")
-        params.append(until_id)
+    clause, params = span.clause("e.id")
+    clauses = [clause]
     for condition in conditions:
         clause, values = _filter(condition, equality_index=True)
         clauses.append(clause)
@@ -216,15 +337,17 @@ def _in_order(
 
 
 def _by_index(
-    driver: Condition, conditions: Sequence[Condition], after_id: int, limit: int, conn: sqlite3.Connection
+    driver: _Candidate, conditions: Sequence[Condition], span: _Span, limit: int, conn: sqlite3.Connection
 ) -> list[int]:
-    arms = _arms(driver, after_id, tails=True)
+    arms = _arms(driver, span, tails=True)
     if not arms:
         return []
-    clauses = [f"e.id IN ({' UNION ALL '.join(sql for sql, _ in arms)})", "e.id > ?"]
-    params = [value for _, values in arms for value in values] + [after_id]
+    within, params = span.clause("e.id")
+    clauses = [f"e.id IN ({' UNION ALL '.join(sql for sql, _ in arms)})", within]
+    params = [value for _, values in arms for value in values] + params
+    covered = (driver.equal, driver.window) if isinstance(driver, _InWindow) else (driver,)
     for condition in conditions:
-        if condition is not driver:
+        if condition not in covered:
             clause, values = _filter(condition, equality_index=False)
             clauses.append(clause)
             params.extend(values)
@@ -232,11 +355,14 @@ def _by_index(
     return [row[0] for row in conn.execute(sql, [*params, limit])]
 
 
-def _indexed(condition: Condition) -> bool:
-    """Whether a condition is worth counting: a range, a key match, a list field or a fact.
+def _indexed(condition: _Candidate) -> bool:
+    """Whether a condition is worth counting: a range, a key match, a list field, a fact, or a
+    column equality within an eventTime window.
 
-    (Equality on a column needs no count: its index lists the matches in visibility order.)
+    (Equality on a column alone needs no count: its index lists the matches in visibility order.)
     """
+    if isinstance(condition, _InWindow):
+        return True
     if condition.field in COLUMNS:
         if isinstance(condition, InRange):
             return any(
@@ -246,57 +372,69 @@ def _indexed(condition: Condition) -> bool:
     return True
 
 
-def _count(condition: Condition, after_id: int, conn: sqlite3.Connection) -> int:
-    """How many index entries the condition selects after `after_id`, counting up to one above
-    `_DRIVER_MAX` (key tails left out: they only narrow, and cost a call each)."""
-    arms = _arms(condition, after_id, tails=False)
+def _count(condition: _Candidate, span: _Span, cap: int, conn: sqlite3.Connection) -> int:
+    """How many index entries the condition selects in the span, counting up to `cap` + 1 (key tails
+    left out: they only narrow, and cost a call each)."""
+    arms = _arms(condition, span, tails=False)
     if not arms:
         return 0
     sql = f"SELECT count(*) FROM ({' UNION ALL '.join(sql for sql, _ in arms)} LIMIT ?)"
     params = [value for _, values in arms for value in values]
-    (count,) = conn.execute(sql, [*params, _DRIVER_MAX + 1]).fetchone()
+    (count,) = conn.execute(sql, [*params, cap + 1]).fetchone()
     return int(count)
 
 
-def _arms(condition: Condition, after_id: int, *, tails: bool) -> list[tuple[str, list[object]]]:
+def _arms(condition: _Candidate, span: _Span, *, tails: bool) -> list[tuple[str, list[object]]]:
     """SELECTs, each one index search, whose union is the ids of the events matching `condition`
-    after `after_id`. SQLite would scan for an OR, hence one SELECT per shape. The indexes are named:
+    in the span. SQLite would scan for an OR, hence one SELECT per shape. The indexes are named:
     planner statistics must not trade them for a scan in id order."""
+    if isinstance(condition, _InWindow):
+        name = COLUMNS[condition.field]
+        within, params = span.clause("r.id")
+        exact, _ = _key_matches(condition.equal)
+        bounds, times = _bounds("r.event_time", condition.window)
+        sql = (
+            f"SELECT r.id FROM events AS r INDEXED BY events_{name}_event_time "
+            f"WHERE r.{name} IN ({marks(len(exact))}) AND {bounds} AND {within}"
+        )
+        return [(sql, [*exact, *times, *params])]
     field = str(condition.field)
     if field in COLUMNS:
         name = COLUMNS[field]
-        base = f"SELECT r.id FROM events AS r INDEXED BY events_{name} WHERE r.id > ? AND "
+        within, params = span.clause("r.id")
+        base = f"SELECT r.id FROM events AS r INDEXED BY events_{name} WHERE {within} AND "
         column = f"r.{name}"
         if isinstance(condition, Exists):
-            return [(base + f"{column} IS NOT NULL", [after_id])]
+            return [(base + f"{column} IS NOT NULL", params)]
         if isinstance(condition, InRange):
-            clause, params = _bounds(column, condition)
-            return [(base + clause, [after_id, *params])]
+            clause, values = _bounds(column, condition)
+            return [(base + clause, [*params, *values])]
         if isinstance(condition, AnyNumber):
             return [
-                (base + f"{column} BETWEEN ? AND ?", [after_id, low, high])
-                for low, high in condition.ranges()
+                (base + f"{column} BETWEEN ? AND ?", [*params, low, high]) for low, high in condition.ranges()
             ]
-        return _key_arms(base, column, [after_id], condition, tails)
+        return _key_arms(base, column, params, condition, tails)
     if is_numeric(field):
         # NOT INDEXED: by the primary key (field, number, event), never the (event, field) index.
-        base = "SELECT n.event FROM event_numbers AS n NOT INDEXED WHERE n.field = ? AND n.event > ? AND "
+        within, params = span.clause("n.event")
+        base = f"SELECT n.event FROM event_numbers AS n NOT INDEXED WHERE n.field = ? AND {within} AND "
         if isinstance(condition, Exists):
-            return [(base + "1", [field, after_id])]
+            return [(base + "1", [field, *params])]
         if isinstance(condition, AnyNumber):
             return [
-                (base + "n.number BETWEEN ? AND ?", [field, after_id, low, high])
+                (base + "n.number BETWEEN ? AND ?", [field, *params, low, high])
                 for low, high in condition.ranges()
             ]
         assert isinstance(condition, InRange)
-        clause, params = _bounds("n.number", condition)
-        return [(base + clause, [field, after_id, *params])]
-    base = "SELECT k.event FROM event_keys AS k NOT INDEXED WHERE k.field = ? AND k.event > ? AND "
+        clause, values = _bounds("n.number", condition)
+        return [(base + clause, [field, *params, *values])]
+    within, params = span.clause("k.event")
+    base = f"SELECT k.event FROM event_keys AS k NOT INDEXED WHERE k.field = ? AND {within} AND "
     if isinstance(condition, Exists):
-        return [(base + "1", [field, after_id])]
+        return [(base + "1", [field, *params])]
     if isinstance(condition, InRange | AnyNumber):
         return []
-    return _key_arms(base, "k.key", [field, after_id], condition, tails)
+    return _key_arms(base, "k.key", [field, *params], condition, tails)
 
 
 def _key_arms(

@@ -127,6 +127,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX lineage_target ON lineage (target, event)",
         "INSERT INTO meta (name, value) VALUES ('lineage_version', 0)",
     ),
+    (
+        # A column equality within an eventTime window, read from one index (queries.py, _InWindow).
+        *(
+            f"CREATE INDEX events_{column}_event_time ON events ({column}, event_time)"
+            for column in ("type", "action", "biz_step", "disposition", "read_point", "biz_location")
+        ),
+    ),
 )
 
 
