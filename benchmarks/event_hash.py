@@ -4,7 +4,8 @@ The events come from ``generator.SupplyChains`` (object, aggregation and transfo
 quantities, ILMD, sensor readings, source/destination, bizTransactions; EPC URNs and Digital Links),
 in EPCISDocuments of 1,000 events, serialised once to JSON text before any timing. Both sides are
 fed that text, document by document, and timed on the same documents in one process, interleaved
-(ours, reference, ours, reference ...) so that machine noise affects both alike.
+(ours, reference, ours, reference ...) so that machine noise affects both alike, after one untimed
+warm-up call each.
 
 What each timing includes (neither includes generating or serialising the documents):
 
