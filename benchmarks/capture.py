@@ -1,0 +1,770 @@
+"""Capture throughput and memory, as docs/benchmarks.md publishes them.
+
+For each store size S, every measurement starts from a fresh private copy of the cached store of S
+generated events (benchmarks/stores.py) and captures new chains of the same generator (seed 2027,
+chain numbers beyond those in the store, so nothing is a duplicate). Figures are medians over --runs;
+each run captures the same documents into its own copies. "written/event" is what the process
+passed to write calls (Linux /proc/<pid>/io wchar) per event captured: SQLite's WAL frames and the
+checkpoint's copies of them into the database, nearly all of it (HTTP responses and logs are small).
+
+- HTTP: the server in a subprocess (`python -m epcis_repo serve` on the copy) and one client in this
+  process, which POSTs /capture documents of 100, then of 1,000 events, one at a time, each time
+  waiting for the job to finish (polling GET /capture/{id} every twentieth of the previous capture).
+  events/s = events / wall time. Also the server's RSS after start-up and after the captures, and its
+  peak (VmHWM). Limited by all the in-process figure pays, plus receiving and parsing the body, the
+  requests, and the time between a job finishing and the client seeing it, which weighs most on small
+  documents; the server's Python work runs under one GIL, so the second core hardly helps.
+- In process: the same path without HTTP (`check_document`, then `CaptureService.capture`) on an
+  open SqliteEventStore, documents of 1,000 events, with the time of each step: validation (JSON
+  Schema and the standard's rules), record preparation (event hash, query keys, facts, lineage edges,
+  master data), the duplicate lookups, saving the running job (a transaction of its own), writing the
+  rows, and the commit (the settled job, COMMIT with its fsync, and the WAL checkpoint SQLite runs
+  inside the commit that takes the log past 10,000 pages). Limited by the Python work of record
+  preparation and by SQLite's writes, whose share grows with the store. A cProfile of a few more
+  captures (on the same copy, after the timed ones) lists the top functions by own time; it slows
+  Python calls more than SQLite's C code, so read it for what is called, and the step times for the
+  shares. Garbage is collected and the rest frozen before each measurement (`quiet_heap`), or the
+  collector's scans of this process's documents and rows would be charged to whatever allocated.
+- Ceiling: the rows the store writes for those same captures (events, event_keys, event_numbers,
+  lineage, vocabulary, company prefixes), built beforehand and inserted with bare `executemany`, one
+  transaction per document, the store's pragmas (WAL, synchronous=FULL, foreign keys, checkpoint
+  every 10,000 pages), into a copy of the same store (and, for comparison, into an empty one). HTTP
+  and in-process throughput are given as a fraction of it. Limited by B-tree maintenance: most
+  indexes have random keys (hashes, identifiers), so once they outgrow a transaction every new entry
+  dirties a page of its own, and each transaction writes those whole pages to the WAL and the
+  checkpoint writes them again: written/event grows with the store, and falls with larger documents.
+- Memory against document size (once, on an empty store): tracemalloc's peak while capturing
+  (validation, records, append) one document of 100, 1,000 and 10,000 events, above the parsed
+  document, per event; it should grow linearly (peak(10k) / peak(1k) close to 10). tracemalloc sees
+  Python allocations only, not SQLite's page cache (bounded by its cache_size).
+
+Usage: python benchmarks/capture.py [--sizes 10000,100000] [--runs 3] [--events 20000] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import http.client
+import json
+import os
+import platform
+import pstats
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import orjson
+from generator import CHAIN_EVENTS, SupplyChains
+from stores import SEED, copy_store, sqlite_store
+
+from epcis_repo.capture import service as service_module
+from epcis_repo.capture.facts import event_facts
+from epcis_repo.capture.lineage import derive_lineage
+from epcis_repo.capture.records import prepare
+from epcis_repo.capture.schema import SchemaValidator
+from epcis_repo.capture.service import CaptureService, _prepare_valid
+from epcis_repo.capture.validation import check_document
+from epcis_repo.epcis.hashing import event_hash
+from epcis_repo.epcis.rendering import CompanyPrefixes
+from epcis_repo.epcis.timestamps import now_micros
+from epcis_repo.storage.port import Behaviour, EventRecord, VocabularyRecord
+from epcis_repo.storage.sqlite import SqliteEventStore, lineage
+from epcis_repo.storage.sqlite.store import _INSERT_EVENT, _INSERT_KEY, _INSERT_NUMBER, _event_row
+
+SMALL, LARGE = 100, 1_000  # events per document over HTTP
+MEMORY_SIZES = (100, 1_000, 10_000)
+DEFAULT_EVENTS = 20_000  # per measurement with documents of 1,000; a quarter of it with documents of 100
+PROFILED_EVENTS = 5_000
+POLL_SHARE = 20  # the client polls a job every 1/POLL_SHARE of the time the previous capture took
+PHASES = (
+    "validate",
+    "prepare records",
+    "duplicate lookups",
+    "save running job",
+    "write rows",
+    "commit, checkpoint",
+)
+Json = dict[str, Any]
+Hook = Callable[[str, Callable[..., Any]], Callable[..., Any]]
+
+
+# --- the documents ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """The documents captured on top of one store size, as JSON bodies (each list: whole chains)."""
+
+    warm_up: list[bytes]
+    small: list[bytes]  # documents of SMALL events
+    large: list[bytes]  # documents of LARGE events
+    profiled: list[bytes]  # captured after `large`, under the profiler
+
+
+def chains(events: int) -> int:
+    return -(-events // CHAIN_EVENTS)
+
+
+def workload(store_events: int, events: int) -> Workload:
+    first = chains(store_events)  # the first chain the store does not hold
+    generator = SupplyChains(SEED)
+
+    def take(size: int, count: int) -> list[bytes]:
+        nonlocal first
+        documents = [orjson.dumps(d) for d in generator.documents(size, count, first)]
+        first += chains(count)
+        return documents
+
+    return Workload(
+        take(CHAIN_EVENTS, CHAIN_EVENTS),
+        take(SMALL, events // 4),
+        take(LARGE, events),
+        take(LARGE, PROFILED_EVENTS),
+    )
+
+
+def event_count(documents: list[bytes]) -> int:
+    return sum(len(orjson.loads(d)["epcisBody"]["eventList"]) for d in documents)
+
+
+# --- 1. end to end over HTTP -------------------------------------------------------------------------
+
+
+class Server:
+    """`python -m epcis_repo serve` on a data folder, in a subprocess, and a keep-alive client to it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("EPCIS_")}  # SQLite, defaults
+        self.log = (data_dir / "server.log").open("wb")
+        command = [sys.executable, "-m", "epcis_repo", "serve", "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            [*command, "--data-dir", str(data_dir)],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
+        self.interval = 0.001  # between polls of a job
+
+    def __enter__(self) -> Server:
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + 120
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.process.returncode}: {self._log_tail()}")
+            try:
+                if self.request("GET", "/")[0] == 200:
+                    return
+            except OSError:
+                self.connection.close()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer GET / within 120 s: {self._log_tail()}")
+            time.sleep(0.1)
+
+    def _log_tail(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-2000:]
+
+    def __exit__(self, *exc: object) -> None:
+        self.connection.close()
+        self.process.send_signal(signal.SIGINT)  # a graceful stop: the store closes
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, str | None, bytes]:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        self.connection.request(method, path, body, headers)
+        response = self.connection.getresponse()
+        return response.status, response.getheader("Location"), response.read()
+
+    def capture(self, document: bytes) -> int:
+        """POST one document and wait until its job finishes; the number of polls."""
+        began = time.perf_counter()
+        status, location, body = self.request("POST", "/capture", document)
+        if status != 202 or location is None:
+            raise RuntimeError(f"POST /capture answered {status}: {body[:500]!r}")
+        job_path, polls = urlsplit(location).path, 0
+        while True:
+            time.sleep(self.interval)
+            polls += 1
+            status, _, body = self.request("GET", job_path)
+            job = orjson.loads(body)
+            if status == 200 and not job["running"]:
+                break
+        if not job["success"]:
+            raise RuntimeError(f"a capture failed: {job['errors'][:3]}")
+        self.interval = min(max((time.perf_counter() - began) / POLL_SHARE, 0.0005), 0.05)
+        return polls
+
+    def memory(self) -> dict[str, int | None]:
+        """The server's resident set and its peak (bytes), from /proc (None elsewhere)."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return {"rss": None, "peak": None}
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        return {"rss": _kib(fields.get("VmRSS")), "peak": _kib(fields.get("VmHWM"))}
+
+
+def _kib(value: str | None) -> int | None:
+    return int(value.split()[0]) * 1024 if value else None
+
+
+def written(pid: int | str = "self") -> int | None:
+    """Bytes the process has passed to write calls so far (Linux /proc/<pid>/io wchar; None elsewhere).
+
+    Not write_bytes: that counts the page-cache memory dirtied, by whole folios, and the kernel may
+    use folios of many pages for a file, so SQLite's scattered 4 KiB page writes were counted
+    several times over."""
+    try:
+        lines = Path(f"/proc/{pid}/io").read_text().splitlines()
+    except OSError:
+        return None
+    return next((int(line.split()[1]) for line in lines if line.startswith("wchar:")), None)
+
+
+def quiet_heap() -> None:
+    """Collect garbage, then freeze what is left: the measured code's collections then scan only the
+    objects it makes (as in the server), not this process's documents and prepared rows."""
+    gc.collect()
+    gc.freeze()
+
+
+def _delta(before: int | None, after: int | None) -> int | None:
+    return after - before if before is not None and after is not None else None
+
+
+def timed_http(server: Server, documents: list[bytes]) -> Json:
+    events, before = event_count(documents), written(server.process.pid)
+    began, polls = time.perf_counter(), 0
+    for document in documents:
+        polls += server.capture(document)
+    seconds = time.perf_counter() - began
+    summary = {"events": events, "documents": len(documents), "seconds": seconds, "polls": polls}
+    return summary | {"written": _delta(before, written(server.process.pid))}
+
+
+def http_run(store: Path, work: Workload, folder: Path) -> Json:
+    """One run over HTTP on a fresh copy: documents of SMALL events, then of LARGE."""
+    copy_store(store, folder)
+    with Server(folder) as server:
+        started = server.memory()
+        for document in work.warm_up:
+            server.capture(document)
+        small = timed_http(server, work.small)
+        large = timed_http(server, work.large)
+        finished = server.memory()
+    shutil.rmtree(folder)
+    memory = {"rss_started": started["rss"], "rss_after": finished["rss"], "peak": finished["peak"]}
+    return {str(SMALL): small, str(LARGE): large, "server_memory": memory}
+
+
+# --- 2. the same path in process -------------------------------------------------------------------
+
+
+class PhaseTimer:
+    """A hook that adds the seconds of every call of a step to that step's total."""
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(PHASES, 0.0)
+
+    def __call__(self, phase: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[phase] += time.perf_counter() - began
+
+        return timed
+
+
+class Profiles:
+    """A hook that runs every call of a step under a profiler of its own (the steps run on different
+    threads, one at a time; cProfile follows only the thread it is enabled in)."""
+
+    def __init__(self) -> None:
+        self.profiles: list[cProfile.Profile] = []
+
+    def __call__(self, phase: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def profiled(*args: Any, **kwargs: Any) -> Any:
+            profile = cProfile.Profile()
+            profile.enable()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                profile.disable()
+                self.profiles.append(profile)
+
+        return profiled
+
+
+@contextmanager
+def instrumented(store: SqliteEventStore, hook: Hook) -> Iterator[Callable[..., Any]]:
+    """Wrap the synchronous steps of the capture path with `hook`; yields the wrapped `check_document`.
+
+    The steps: record preparation (a worker thread), the duplicate lookups (reader threads), and the
+    store's writes (its writer thread): the running job, the rows, the commit.
+    """
+    original = service_module._prepare_valid
+    service_module._prepare_valid = hook("prepare records", original)
+    wrapped = {
+        "_with_reader": "duplicate lookups",
+        "_save_job": "save running job",
+        "_write_records": "write rows",
+        "_commit_capture": "commit, checkpoint",
+    }
+    for attribute, phase in wrapped.items():
+        setattr(store, attribute, hook(phase, getattr(store, attribute)))
+    try:
+        yield hook("validate", check_document)
+    finally:
+        service_module._prepare_valid = original
+        for attribute in wrapped:
+            delattr(store, attribute)  # the class's own method again
+
+
+async def capture_in_process(path: Path, documents: list[bytes], hook: Hook, schema: SchemaValidator) -> Json:
+    """Capture the documents into the store at `path`, one after the other: seconds, bytes written."""
+    store = SqliteEventStore(path)
+    await store.open()
+    service = CaptureService(store, CompanyPrefixes())
+    parsing = capturing = 0.0
+    events, before = 0, written()
+    try:
+        with instrumented(store, hook) as validate:
+            for body in documents:
+                began = time.perf_counter()
+                document = orjson.loads(body)  # as the server does; not in the in-process figure
+                parsed = time.perf_counter()
+                job = await service.capture(validate(document, schema), Behaviour.ROLLBACK)
+                capturing += time.perf_counter() - parsed
+                parsing += parsed - began
+                if not job.success:
+                    raise RuntimeError(f"a capture failed: {job.errors[:3]}")
+                events += job.stored_count
+        after = written()  # before closing, which checkpoints the log into the database
+    finally:
+        await store.close()
+    return {
+        "events": events,
+        "seconds": capturing,
+        "parse_json_seconds": parsing,
+        "written": _delta(before, after),
+    }
+
+
+def in_process_run(store: Path, work: Workload, folder: Path, schema: SchemaValidator, profile: bool) -> Json:
+    """One in-process run on a fresh copy, its steps timed; with `profile`, then a profiled capture."""
+    path = copy_store(store, folder)
+    quiet_heap()
+    timer = PhaseTimer()
+    result = asyncio.run(capture_in_process(path, work.large, timer, schema))
+    result["phases"] = timer.seconds
+    if profile:
+        quiet_heap()
+        profiles = Profiles()
+        asyncio.run(capture_in_process(path, work.profiled, profiles, schema))
+        result["profile"] = top_functions(profiles.profiles, 10)
+    shutil.rmtree(folder)
+    return result
+
+
+def top_functions(profiles: list[cProfile.Profile], count: int) -> str:
+    """The `count` functions with the most own time, as a small text table."""
+    rows = pstats.Stats(*profiles).stats
+    total = sum(row[2] for row in rows.values())
+    heading = f"{'own ms':>9} {'share':>6} {'cum ms':>9} {'calls':>9}"
+    lines = [f"{heading}  function (of {total * 1000:,.0f} ms profiled)"]
+    for (file, line, name), (_, calls, own, cumulative, _) in sorted(
+        rows.items(), key=lambda item: item[1][2], reverse=True
+    )[:count]:
+        figures = f"{own * 1000:9.1f} {own / total:6.1%} {cumulative * 1000:9.1f} {calls:9,}"
+        lines.append(f"{figures}  {_where(file, line, name)}")
+    return "\n".join(lines)
+
+
+def _where(file: str, line: int, name: str) -> str:
+    """A function's name without the machine's paths."""
+    if file == "~":
+        return name  # a built-in, e.g. <method 'executemany' of 'sqlite3.Connection' objects>
+    parts = Path(file).parts
+    for anchor in ("site-packages", "src"):
+        if anchor in parts:
+            parts = parts[len(parts) - parts[::-1].index(anchor) :]
+            break
+    else:
+        parts = parts[-2:]
+    return f"{'/'.join(parts)}:{line}({name})"
+
+
+def record_costs(documents: list[bytes], schema: SchemaValidator) -> Json:
+    """Microseconds per event of record preparation and of its largest parts, called one by one."""
+    costs = {"prepare (all)": 0.0, "event hash": 0.0, "lineage edges": 0.0, "facts": 0.0}
+    events = 0
+    quiet_heap()
+    for body in documents:
+        submission = check_document(orjson.loads(body), schema)
+        prefixes, context = submission.prefixes, submission.context
+        for event in submission.events:
+            t0 = time.perf_counter()
+            record = prepare(event, prefixes, context)
+            t1 = time.perf_counter()
+            event_hash(event, prefixes)
+            t2 = time.perf_counter()
+            derive_lineage(event, prefixes, record.event_id)
+            t3 = time.perf_counter()
+            event_facts(event, prefixes)
+            t4 = time.perf_counter()
+            for name, seconds in zip(costs, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+                costs[name] += seconds
+            events += 1
+    return {name: seconds / events * 1e6 for name, seconds in costs.items()}
+
+
+# --- 3. the ceiling: bare inserts of the same rows ---------------------------------------------------
+
+_VOCABULARY = (
+    "INSERT INTO vocabulary (type, key, commit_no, element) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+_ATTRIBUTE = (
+    "INSERT INTO vocabulary_attributes (name, value, key, type, commit_no) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT DO NOTHING"
+)
+_CHILD = (
+    "INSERT INTO vocabulary_children (key, type, commit_no, child) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+_PREFIX = "INSERT INTO company_prefixes (prefix) VALUES (?) ON CONFLICT DO NOTHING"
+
+Prepared = tuple[list[EventRecord], list[VocabularyRecord], set[str]]  # what one document stores
+
+
+def prepared_documents(documents: list[bytes], schema: SchemaValidator) -> list[Prepared]:
+    prepared = []
+    for body in documents:
+        done = _prepare_valid(check_document(orjson.loads(body), schema))
+        prepared.append((done.records, done.vocabulary, done.company_prefixes))
+    return prepared
+
+
+def insert_rows(prepared: Prepared, base: int, commit: int) -> list[tuple[str, list[tuple[object, ...]]]]:
+    """The statements and rows the store writes for one capture (as in SqliteEventStore._write_records)."""
+    records, vocabulary, prefixes = prepared
+    capture_id, record_time = str(uuid.uuid4()), now_micros()
+    rows = list(enumerate(records, start=base))
+    texts = [(n, v, row) for row, r in rows for n, v in r.facts if isinstance(v, str)]
+    return [
+        (_INSERT_EVENT, [_event_row(r, row, commit, row - base, capture_id, record_time) for row, r in rows]),
+        (
+            _INSERT_KEY,
+            [(str(f), k, row) for row, r in rows for f, keys in r.keys.items() for k in keys] + texts,
+        ),
+        (_INSERT_NUMBER, [(n, v, row) for row, r in rows for n, v in r.facts if not isinstance(v, str)]),
+        (lineage.INSERT, list(lineage.rows((row, r.lineage) for row, r in rows))),
+        (_VOCABULARY, [(v.type, v.key, commit, v.element) for v in vocabulary]),
+        (_ATTRIBUTE, [(n, value, v.key, v.type, commit) for v in vocabulary for n, value in v.attributes]),
+        (_CHILD, [(v.key, v.type, commit, child) for v in vocabulary for child in v.children]),
+        (_PREFIX, [(prefix,) for prefix in prefixes]),
+    ]
+
+
+def ceiling_run(path: Path, prepared: list[Prepared]) -> Json:
+    """Insert the prepared rows into the SQLite file at `path`, one transaction per document."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA wal_autocheckpoint = 10000")
+        (base,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()
+        (commit,) = conn.execute("SELECT value FROM meta WHERE name = 'last_commit'").fetchone()
+        batches = []
+        for document in prepared:
+            commit += 1
+            batches.append(insert_rows(document, base, commit))
+            base += len(document[0])
+        quiet_heap()
+        before, began = written(), time.perf_counter()
+        for batch in batches:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement, rows in batch:
+                conn.executemany(statement, rows)
+            conn.execute("COMMIT")
+        seconds, after = time.perf_counter() - began, written()
+    finally:
+        conn.close()
+    events = sum(len(document[0]) for document in prepared)
+    return {"events": events, "seconds": seconds, "written": _delta(before, after)}
+
+
+def empty_store(folder: Path) -> Path:
+    """A new SQLite store with the repository's schema and nothing in it (closed)."""
+    store = SqliteEventStore(folder / "epcis.sqlite3")
+
+    async def create() -> None:
+        await store.open()
+        await store.close()
+
+    asyncio.run(create())
+    return folder / "epcis.sqlite3"
+
+
+# --- 4. memory against document size -------------------------------------------------------------
+
+
+async def memory_by_document_size(folder: Path, schema: SchemaValidator) -> list[Json]:
+    """tracemalloc's peak while capturing one document of each size into an empty store."""
+    store = SqliteEventStore(folder / "epcis.sqlite3")
+    await store.open()
+    service = CaptureService(store, CompanyPrefixes())
+    generator, first = SupplyChains(SEED), 0
+    found = []
+    try:
+        for size in (CHAIN_EVENTS, *MEMORY_SIZES):  # the first one warms the store and its threads up
+            body = orjson.dumps(next(generator.documents(size, size, first)))
+            first += chains(size)
+            gc.collect()
+            tracemalloc.start()
+            document = orjson.loads(body)
+            parsed = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            job = await service.capture(check_document(document, schema), Behaviour.ROLLBACK)
+            peak = tracemalloc.get_traced_memory()[1] - parsed
+            tracemalloc.stop()
+            if not job.success:
+                raise RuntimeError(f"a capture failed: {job.errors[:3]}")
+            if size in MEMORY_SIZES:
+                found.append(
+                    {
+                        "events": job.stored_count,
+                        "json_bytes": len(body),
+                        "parsed_bytes": parsed,
+                        "peak_bytes": peak,
+                    }
+                )
+            del document
+    finally:
+        await store.close()
+    return found
+
+
+# --- putting it together ---------------------------------------------------------------------------
+
+
+def run(sizes: list[int], runs: int = 3, events: int = DEFAULT_EVENTS) -> dict[str, Any]:
+    """Every figure for every store size; JSON-serialisable (see the module docstring)."""
+    schema = SchemaValidator.load()
+    results: dict[str, Any] = {"machine": machine(), "runs": runs, "events": events}
+    with tempfile.TemporaryDirectory(prefix="epcis-capture-bench-") as scratch:
+        folder = Path(scratch)
+        results["stores"] = [store_figures(size, runs, events, schema, folder) for size in sizes]
+        _progress("memory against document size")
+        results["memory"] = asyncio.run(memory_by_document_size(folder / "memory", schema))
+    results["memory_growth"] = memory_growth(results["memory"])
+    return results
+
+
+def store_figures(size: int, runs: int, events: int, schema: SchemaValidator, folder: Path) -> Json:
+    """The figures of one store size: each run on fresh copies; medians, and shares of the ceiling."""
+    store = sqlite_store(size)
+    work = workload(size, events)
+    prepared = prepared_documents(work.large, schema)
+    http_runs, in_process_runs, ceiling_runs, empty_runs = [], [], [], []
+    for number in range(runs):
+        _progress(f"store of {size:,}: run {number + 1} of {runs}: HTTP")
+        http_runs.append(http_run(store, work, folder / "http"))
+        _progress(f"store of {size:,}: run {number + 1} of {runs}: in process")
+        in_process_runs.append(
+            in_process_run(store, work, folder / "in-process", schema, profile=number == 0)
+        )
+        _progress(f"store of {size:,}: run {number + 1} of {runs}: ceiling")
+        ceiling_runs.append(ceiling_run(copy_store(store, folder / "ceiling"), prepared))
+        empty_runs.append(ceiling_run(empty_store(folder / "empty"), prepared))
+        shutil.rmtree(folder / "ceiling")
+        shutil.rmtree(folder / "empty")
+    figures: Json = {
+        "store_events": size,
+        "http": {str(n): _throughput([r[str(n)] for r in http_runs]) for n in (SMALL, LARGE)},
+        "server_memory": {
+            k: _median([r["server_memory"][k] for r in http_runs]) for k in http_runs[0]["server_memory"]
+        },
+        "in_process": _throughput(in_process_runs),
+        "ceiling": _throughput(ceiling_runs),
+        "ceiling_empty": _throughput(empty_runs),
+    }
+    figures["in_process"]["phases"] = {p: _median([r["phases"][p] for r in in_process_runs]) for p in PHASES}
+    figures["in_process"]["parse_json_seconds"] = _median([r["parse_json_seconds"] for r in in_process_runs])
+    figures["in_process"]["profile"] = in_process_runs[0]["profile"]
+    figures["record_costs_us"] = record_costs(work.profiled, schema)
+    ceiling = figures["ceiling"]["events_per_s"]
+    figures["of_ceiling"] = {
+        f"http {SMALL}": figures["http"][str(SMALL)]["events_per_s"] / ceiling,
+        f"http {LARGE}": figures["http"][str(LARGE)]["events_per_s"] / ceiling,
+        "in process": figures["in_process"]["events_per_s"] / ceiling,
+    }
+    return figures
+
+
+def _throughput(runs: list[Json]) -> Json:
+    """The runs' seconds and the events per second of their median (plus the fields they share)."""
+    seconds = [r["seconds"] for r in runs]
+    summary = {k: v for k, v in runs[0].items() if k in ("events", "documents")}
+    summary["seconds"] = seconds
+    summary["events_per_s"] = summary["events"] / statistics.median(seconds)
+    for extra in ("polls", "written"):
+        if extra in runs[0]:
+            summary[extra] = _median([r[extra] for r in runs])
+    return summary
+
+
+def _median(values: list[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def memory_growth(memory: list[Json]) -> Json:
+    by_size = {m["events"]: m["peak_bytes"] for m in memory}
+    return {
+        f"peak({b:,}) / peak({a:,})": by_size[b] / by_size[a]
+        for a, b in zip(MEMORY_SIZES, MEMORY_SIZES[1:], strict=False)
+        if a in by_size and b in by_size
+    }
+
+
+def machine() -> Json:
+    return {
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "system": f"{platform.system()} {platform.machine()}",
+        "cpus": os.cpu_count(),
+    }
+
+
+def _progress(message: str) -> None:
+    print(f"  {message} ...", file=sys.stderr, flush=True)
+
+
+# --- the report ------------------------------------------------------------------------------------
+
+
+def report(results: dict[str, Any]) -> str:
+    host = results["machine"]
+    lines = [
+        f"capture, median of {results['runs']} runs (Python {host['python']}, SQLite {host['sqlite']}, "
+        f"{host['system']}, {host['cpus']} CPUs)"
+    ]
+    for figures in results["stores"]:
+        lines += ["", *store_report(figures)]
+    lines += [
+        "",
+        "memory against document size (tracemalloc peak while capturing, above the parsed document)",
+    ]
+    lines.append(f"  {'events':>8} {'JSON':>10} {'parsed':>10} {'peak':>10} {'peak/event':>11}")
+    for m in results["memory"]:
+        lines.append(
+            f"  {m['events']:>8,} {_mib(m['json_bytes']):>10} {_mib(m['parsed_bytes']):>10} "
+            f"{_mib(m['peak_bytes']):>10} {m['peak_bytes'] / m['events'] / 1024:>8.1f} KiB"
+        )
+    lines += [f"  {name} = {ratio:.1f}" for name, ratio in results["memory_growth"].items()]
+    return "\n".join(lines)
+
+
+def store_report(figures: Json) -> list[str]:
+    ceiling, share = figures["ceiling"], figures["of_ceiling"]
+    rows = [
+        (f"HTTP, documents of {SMALL:,}", figures["http"][str(SMALL)], share[f"http {SMALL}"]),
+        (f"HTTP, documents of {LARGE:,}", figures["http"][str(LARGE)], share[f"http {LARGE}"]),
+        (f"in process, documents of {LARGE:,}", figures["in_process"], share["in process"]),
+        ("ceiling: bare executemany", ceiling, 1.0),
+        (
+            "ceiling into an empty store",
+            figures["ceiling_empty"],
+            figures["ceiling_empty"]["events_per_s"] / ceiling["events_per_s"],
+        ),
+    ]
+    lines = [
+        f"store of {figures['store_events']:,} events",
+        f"  {'':<34} {'events':>8} {'events/s':>10} {'of ceiling':>11} {'written/event':>14}",
+    ]
+    for name, f, s in rows:
+        per_event = "n/a" if f["written"] is None else f"{f['written'] / f['events'] / 1024:,.1f} KiB"
+        lines.append(f"  {name:<34} {f['events']:>8,} {f['events_per_s']:>10,.0f} {s:>11.0%} {per_event:>14}")
+    memory = figures["server_memory"]
+    lines.append(
+        f"  server RSS {_mib(memory['rss_started'])} after start-up, {_mib(memory['rss_after'])} after the "
+        f"captures; peak (VmHWM) {_mib(memory['peak'])}"
+    )
+    lines += ["", "  where the in-process time goes (documents of 1,000)"]
+    in_process = figures["in_process"]
+    total, events = statistics.median(in_process["seconds"]), in_process["events"]
+    steps = {**in_process["phases"]}
+    steps["event loop, threads, other"] = total - sum(steps.values())
+    for name, seconds in steps.items():
+        lines.append(f"    {name:<28} {seconds / events * 1e6:8.1f} us/event {seconds / total:6.1%}")
+    lines.append(
+        f"    {'(parse JSON, HTTP only)':<28} {in_process['parse_json_seconds'] / events * 1e6:8.1f} us/event"
+    )
+    lines.append("  record preparation, its parts called one by one:")
+    lines += [f"    {name:<28} {us:8.1f} us/event" for name, us in figures["record_costs_us"].items()]
+    lines += ["", "  profile of the in-process capture, top functions by own time (cProfile):"]
+    lines += ["    " + line for line in in_process["profile"].splitlines()]
+    return lines
+
+
+def _mib(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / 2**20:,.1f} MiB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000", help="store sizes, comma-separated (events)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--events", type=int, default=DEFAULT_EVENTS, help="per measurement, documents of 1,000"
+    )
+    parser.add_argument("--json", type=Path, help="write the results to this file as JSON")
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    results = run(sizes, args.runs, args.events)
+    print(report(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
