@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from epcis_repo.capture.records import exact_bytes
 from epcis_repo.epcis import identifiers
 from epcis_repo.epcis.context import extension_name
 from epcis_repo.storage.port import VocabularyRecord
@@ -28,7 +29,7 @@ def vocabulary_records(document: Mapping[str, Any], prefixes: Mapping[str, str])
                 VocabularyRecord(
                     type=vocabulary["type"],
                     key=identifiers.canonical_key(element["id"]),
-                    element=orjson.dumps(element),
+                    element=exact_bytes(orjson.dumps(element)),
                     attributes=tuple(dict.fromkeys(attributes)),
                     children=tuple(
                         dict.fromkeys(identifiers.canonical_key(c) for c in element.get("children") or ())

@@ -19,6 +19,7 @@ Digital Link.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -47,8 +48,10 @@ def pre_hash(event: Mapping[str, Any], prefixes: Mapping[str, str], ignore: Coll
     return _Renderer(prefixes).event(event, frozenset(ignore))
 
 
+@functools.lru_cache(maxsize=65536)
 def canonical_value(text: str) -> str:
-    """The canonical form of any value in a pre-hash string."""
+    """The canonical form of any value in a pre-hash string (cached: steps, places, lots and classes
+    recur from event to event)."""
     value = cbv.urn_to_web(text.strip())
     for curie, namespace in _CURIE_PREFIXES:
         if value.startswith(curie):

@@ -42,6 +42,7 @@ from epcis_repo.storage.port import (
     settle_interrupted,
 )
 from epcis_repo.storage.sqlite import lineage
+from epcis_repo.storage.sqlite.checkpoint import Checkpointer
 from epcis_repo.storage.sqlite.lock import ProcessLock
 from epcis_repo.storage.sqlite.queries import (
     BATCH,
@@ -106,6 +107,7 @@ class SqliteEventStore:
         self._write_lock = asyncio.Lock()
         self._appending: asyncio.Task[Any] | None = None
         self._last_record_time = 0
+        self._checkpointer: Checkpointer | None = None
 
     # --- life cycle -------------------------------------------------------------------------------
 
@@ -117,6 +119,7 @@ class SqliteEventStore:
         self._reader_pool = ThreadPoolExecutor(self._reader_count, thread_name_prefix="epcis-sqlite-reader")
         try:
             self._last_record_time = await self._write(self._open_writer)
+            self._checkpointer = Checkpointer(self._path, _BUSY_TIMEOUT_MS)
         except BaseException:
             await self.close()
             raise
@@ -130,6 +133,9 @@ class SqliteEventStore:
             try:
                 # Readers go first: the last connection to close checkpoints the WAL into the database.
                 await asyncio.to_thread(self._close_readers, readers)
+                if self._checkpointer is not None:
+                    await asyncio.to_thread(self._checkpointer.stop)
+                    self._checkpointer = None
                 await asyncio.get_running_loop().run_in_executor(writer, self._close_writer)
             except sqlite3.Error as error:
                 raise StorageError(f"SQLite could not close {self._path}: {error}") from error
@@ -149,8 +155,10 @@ class SqliteEventStore:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            # Checkpoint every ~40 MB of WAL rather than every 4 MB: fewer, larger copies into the database.
-            conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            # Commits never checkpoint: the checkpointer thread copies the WAL meanwhile (checkpoint.py).
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            # Index pages a capture dirties stay cached for the next one (random keys: hashes, identifiers).
+            conn.execute("PRAGMA cache_size = -262144")  # 256 MiB
             register_functions(conn)
             migrate(conn)
             last_record_time = _recover(conn)
@@ -359,6 +367,8 @@ class SqliteEventStore:
         conn = self._writer_connection()
         _save_job(conn, job)
         conn.execute("COMMIT")
+        if self._checkpointer is not None:
+            self._checkpointer.nudge()
 
     def _abort_capture(self) -> bool:
         """Roll back the capture's transaction if it is still open; whether it was."""

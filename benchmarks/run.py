@@ -1,0 +1,119 @@
+"""Run every benchmark at every store size and publish the figures.
+
+    python3 run.py bench [--sizes 10000,100000,1000000] [--runs 30] [--only trace,queries]
+
+Builds (once, then cached in .bench-cache/) SQLite stores of each size through the capture service,
+then runs, in this order: the event hash against the reference implementation, capture (over HTTP,
+in-process, and the bare-insert ceiling, with memory), query latency per query class, and trace
+latency (against size, depth and a client using standard queries). With EPCIS_TEST_MONGODB_URI set,
+the benchmarks that support MongoDB run there too.
+
+Writes docs/benchmarks/results.json (every figure), docs/benchmarks/results.md (the tables) and
+docs/benchmarks/growth.png (how each figure grows with the store), and prints the tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import trace
+
+import event_hash
+import queries
+import stores
+from report import render_markdown, render_plot
+
+import capture
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "docs" / "benchmarks"
+SUITES: dict[str, Callable[[list[int], int], dict[str, Any]]] = {
+    "event_hash": lambda sizes, runs: event_hash.run(events=10_000, runs=max(3, runs // 6)),
+    "capture": lambda sizes, runs: capture.run(sizes, runs=max(1, runs // 10)),
+    "queries": lambda sizes, runs: queries.run(sizes, runs=runs),
+    "trace": lambda sizes, runs: trace.run(sizes, runs=runs),
+}
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        memory = next(
+            int(line.split()[1]) // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    except OSError:
+        memory = 0
+    return {
+        "cpu": model or platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_mib": memory,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--only", help=f"a comma-separated subset of {', '.join(SUITES)}")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args()
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+    chosen = args.only.split(",") if args.only else list(SUITES)
+    unknown = set(chosen) - set(SUITES)
+    if unknown:
+        parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
+
+    results: dict[str, Any] = {"machine": machine(), "sizes": sizes, "runs": args.runs, "stores": {}}
+    print(f"machine: {results['machine']}", flush=True)
+    for size in sizes:
+        began = time.perf_counter()
+        path = stores.sqlite_store(size)
+        done = path.with_suffix(".complete").read_text().strip()
+        results["stores"][str(size)] = {"built": done, "mib": round(_size_mib(path))}
+        took = time.perf_counter() - began
+        print(f"store of {size:,} events: {done}; {_size_mib(path):,.0f} MiB ({took:.0f} s)", flush=True)
+    for name in chosen:
+        began = time.perf_counter()
+        print(f"--- {name}", flush=True)
+        results[name] = SUITES[name](sizes, args.runs)
+        print(f"    ({time.perf_counter() - began:.0f} s)", flush=True)
+
+    args.output.mkdir(parents=True, exist_ok=True)
+    previous = args.output / "results.json"
+    if args.only and previous.exists():  # keep the figures of the suites not run this time
+        results = {**json.loads(previous.read_text()), **results}
+    previous.write_text(json.dumps(results, indent=2) + "\n")
+    markdown = render_markdown(results)
+    (args.output / "results.md").write_text(markdown)
+    render_plot(results, args.output / "growth.png")
+    print(markdown)
+
+
+def _size_mib(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.parent.glob(path.name + "*")) / 2**20
+
+
+if __name__ == "__main__":
+    main()
