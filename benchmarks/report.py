@@ -76,49 +76,47 @@ def _event_hash(results: Results) -> str:
 
 def _capture(results: Results) -> str:
     r = results["capture"]
-    lines = ["## Capture", ""]
     rows = []
-    for size, row in r.get("sizes", {}).items():
-        http = row.get("http", {})
-        for document_events, figure in sorted(http.items(), key=lambda item: int(item[0])):
+    for store in r["stores"]:
+        size, shares = _size(store["store_events"]), store["of_ceiling"]
+        for n in sorted(store["http"], key=int):
             rows.append(
                 [
-                    _size(size),
-                    f"HTTP, documents of {int(document_events):,}",
-                    f"{figure['events_per_second']:,.0f}",
-                    f"{figure.get('of_ceiling', 0):.0%}" if "of_ceiling" in figure else "",
-                    f"{figure['peak_rss_mib']:,.0f}" if "peak_rss_mib" in figure else "",
+                    size,
+                    f"HTTP, documents of {int(n):,}",
+                    _rate(store["http"][n]),
+                    f"{shares[f'http {n}']:.0%}",
                 ]
             )
-        in_process = row.get("in_process")
-        if in_process:
-            rows.append(
-                [
-                    _size(size),
-                    "in-process capture service",
-                    f"{in_process['events_per_second']:,.0f}",
-                    f"{in_process.get('of_ceiling', 0):.0%}" if "of_ceiling" in in_process else "",
-                    "",
-                ]
-            )
-        ceiling = row.get("ceiling")
-        if ceiling:
-            rows.append(
-                [_size(size), "bare SQLite insert (ceiling)", f"{ceiling['events_per_second']:,.0f}", "", ""]
-            )
-    lines.append(_table(["Store", "Path", "Events/s", "Of ceiling", "Peak MiB"], rows))
-    memory = r.get("memory")
-    if memory:
-        lines.append(
-            _table(
-                ["Document events", "Peak bytes", "Bytes per event"],
-                [
-                    [f"{int(m['events']):,}", f"{m['peak_bytes']:,}", f"{m['bytes_per_event']:,.0f}"]
-                    for m in memory.get("rows", [])
-                ],
-            )
+        rows.append(
+            [
+                size,
+                "in process, documents of 1,000",
+                _rate(store["in_process"]),
+                f"{shares['in process']:.0%}",
+            ]
         )
-    return "\n".join(lines)
+        rows.append([size, "ceiling: bare insert of the same rows", _rate(store["ceiling"]), "100%"])
+        rows.append([size, "bare insert into an empty store", _rate(store["ceiling_empty"]), ""])
+    memory_rows = [
+        [
+            f"{m['events']:,}",
+            f"{m['peak_bytes'] / 2**20:.1f} MiB",
+            f"{m['peak_bytes'] / m['events'] / 1024:.1f} KiB",
+        ]
+        for m in r["memory"]
+    ]
+    growth = "; ".join(f"{name} = {value:.1f}" for name, value in r["memory_growth"].items())
+    return (
+        f"## Capture\n\nMedian of {r['runs']} runs; each store size on fresh copies.\n\n"
+        + _table(["Store", "Path", "Events/s", "Of ceiling"], rows)
+        + f"\nMemory against document size (peak while capturing, above the parsed document); {growth}:\n\n"
+        + _table(["Document events", "Peak", "Per event"], memory_rows)
+    )
+
+
+def _rate(figure: dict[str, Any]) -> str:
+    return f"{figure['events_per_s']:,.0f}"
 
 
 def _queries(results: Results) -> str:
@@ -204,9 +202,11 @@ def _targets(results: Results) -> str:
             f"x{row['client_side_ratio']}",
             row["client_side_ratio"] >= 10,
         )
-    memory = results.get("capture", {}).get("memory")
-    if memory and "linear" in memory:
-        add("capture memory grows linearly with document size", memory["linear"], memory.get("is_linear"))
+    growth = results.get("capture", {}).get("memory_growth")
+    if growth:
+        values = list(growth.values())
+        text = ", ".join(f"{value:.1f}" for value in values) + " for each tenfold document"
+        add("capture memory grows linearly with document size", text, all(8.5 <= v <= 11.5 for v in values))
     return f"## Targets ({_size(largest)} events stored)\n\n" + _table(["Target", "Measured", ""], rows)
 
 

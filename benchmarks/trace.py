@@ -31,12 +31,16 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
+
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the robusta chain lives with the tests
 
 from stores import copy_store, sqlite_store
 
+from capture import Server
 from epcis_repo.api.app import create_app
 from epcis_repo.capture.schema import SchemaValidator
 from epcis_repo.capture.service import CaptureService
@@ -93,18 +97,40 @@ async def capture(store: EventStore, documents: list[Json]) -> None:
 # --- the client-side way --------------------------------------------------------------------------------
 
 
+Get = Callable[[str, dict[str, str]], Json]  # a GET of a path with query parameters -> the JSON answer
+
+
+def in_process_get(client: EpcisClient) -> Get:
+    def get(path: str, params: dict[str, str]) -> Json:
+        response = client.get(path, params=params)
+        assert response.status_code == 200, response.text
+        found: Json = response.json()
+        return found
+
+    return get
+
+
+def http_get(server: Server) -> Get:
+    def get(path: str, params: dict[str, str]) -> Json:
+        status, _, body = server.request("GET", f"{path}?{urlencode(params)}")
+        assert status == 200, body[:500]
+        found: Json = orjson.loads(body)
+        return found
+
+    return get
+
+
 class ClientSideTrace:
     """Trace back with standard queries only, as a client of a repository without tracing must."""
 
-    def __init__(self, client: EpcisClient) -> None:
-        self.client = client
+    def __init__(self, get: Get) -> None:
+        self.get = get
         self.queries = 0
 
     def events(self, **params: str) -> list[Json]:
         self.queries += 1
-        response = self.client.get("/events", params={**params, "perPage": "1000"})
-        assert response.status_code == 200, response.text
-        found: list[Json] = response.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        answer = self.get("/events", {**params, "perPage": "1000"})
+        found: list[Json] = answer["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
         return found
 
     def back(self, lot: str, quantity: float, origins: dict[str, float]) -> None:
@@ -121,6 +147,22 @@ class ClientSideTrace:
 
 
 # --- measurements -----------------------------------------------------------------------------------------
+
+
+def compared(runs: int, get: Get) -> tuple[dict[str, Any], int]:
+    """Our GET /traces/back against the client-side way, through one way of sending requests."""
+    client_side = ClientSideTrace(get)
+
+    def ours() -> None:
+        assert len(get("/traces/back", {"id": robusta.RC_2701})["origins"]) == 7
+
+    def theirs() -> None:
+        origins: dict[str, float] = {}
+        client_side.back(robusta.RC_2701, 16150.0, origins)
+        assert len(origins) == 7, origins
+
+    figures = {"ours": timed(runs, ours), "client-side": timed(runs, theirs)}
+    return figures, client_side.queries // (runs + 1)
 
 
 def measure_size(size: int, runs: int) -> Json:
@@ -144,24 +186,16 @@ def measure_size(size: int, runs: int) -> Json:
                 found = await run_trace(store, back)
                 assert found is not None and len(found.origins) == 7
 
+            get = in_process_get(client)
+
             def answer(direction: str, target: str) -> Callable[[], object]:
-                def call() -> None:
-                    response = client.get(f"/traces/{direction}", params={"id": target})
-                    assert response.status_code == 200, response.text
+                return lambda: get(f"/traces/{direction}", {"id": target})
 
-                return call
-
-            client_side = ClientSideTrace(client)
-
-            def the_client_way() -> None:
-                origins: dict[str, float] = {}
-                client_side.back(robusta.RC_2701, 16150.0, origins)
-                assert len(origins) == 7, origins
-
+            in_process, queries = compared(runs, get)
             figures = {
                 "back from RC-2701, engine": client.portal.call(timed_async, runs, engine),
-                "back from RC-2701, GET /traces/back": timed(runs, answer("back", robusta.RC_2701)),
-                "back from RC-2701, client-side with standard queries": timed(runs, the_client_way),
+                "back from RC-2701, GET /traces/back": in_process["ours"],
+                "back from RC-2701, client-side with standard queries": in_process["client-side"],
                 "back from a retailer pallet, GET /traces/back": timed(
                     runs, answer("back", robusta.RETAILER_PALLETS[0])
                 ),
@@ -169,14 +203,16 @@ def measure_size(size: int, runs: int) -> Json:
                     runs, answer("forward", robusta.PLOTS["Q3"])
                 ),
             }
-            queries_per_trace = client_side.queries // (runs + 1)
-    ours = figures["back from RC-2701, GET /traces/back"]["p50"]
-    theirs = figures["back from RC-2701, client-side with standard queries"]["p50"]
+        with Server(path.parent) as server:  # a real server and client: HTTP over a local socket
+            over_http, _ = compared(runs, http_get(server))
+        figures["back from RC-2701, GET /traces/back over HTTP"] = over_http["ours"]
+        figures["back from RC-2701, client-side over HTTP"] = over_http["client-side"]
     return {
         "size": size,
         "figures": figures,
-        "client_side_queries": queries_per_trace,
-        "client_side_ratio": round(theirs / ours, 2),
+        "client_side_queries": queries,
+        "client_side_ratio": round(in_process["client-side"]["p50"] / in_process["ours"]["p50"], 2),
+        "client_side_ratio_http": round(over_http["client-side"]["p50"] / over_http["ours"]["p50"], 2),
     }
 
 
@@ -264,7 +300,10 @@ def main() -> None:
         print(f"{row['size']:,} stored events (p50 / p95 ms)")
         for name, figure in row["figures"].items():
             print(f"  {name:<56} {figure['p50']:8.2f} / {figure['p95']:8.2f}")
-        print(f"  client-side: {row['client_side_queries']} queries, x{row['client_side_ratio']} our time")
+        print(
+            f"  client-side: {row['client_side_queries']} queries, x{row['client_side_ratio']} our time "
+            f"(in process), x{row['client_side_ratio_http']} (over HTTP)"
+        )
     print(f"against depth ({results['depth']['store_size']:,} stored events, engine, p50 / p95 ms)")
     for row in results["depth"]["rows"]:
         print(f"  {row['depth']:>3} transformations  {row['p50']:8.2f} / {row['p95']:8.2f}")
