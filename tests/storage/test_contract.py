@@ -609,3 +609,60 @@ async def test_exploring_lineage_reads_hop_by_hop_as_the_step_asks(store: EventS
 
     await store.explore_lineage([lot_in], None, again, hops=3)
     assert reads == [1, 1, 1]  # never more reads than hops
+
+
+# --- access control ----------------------------------------------------------------------------------
+
+
+async def append_as(store: EventStore, organisation: str | None, records: list[EventRecord]) -> CaptureJob:
+    capture = CaptureJob(
+        str(uuid.uuid4()), 0, Behaviour.ROLLBACK, organisation=organisation, principal="key-1"
+    )
+
+    async def settle(result: AppendResult) -> None:
+        capture.running = False
+
+    await store.save_job(capture)
+    await store.append(records, capture, settle)
+    return capture
+
+
+ONLY_A = ((AnyOf(Field.CAPTURED_BY, ("org-a",)),),)
+
+
+async def test_events_record_who_captured_them_and_visibility_narrows_every_read(store: EventStore) -> None:
+    mine, theirs = transformation(), transformation(transformationID="urn:epc:id:gdti:8934567.00001.T9")
+    await append_as(store, "org-a", [mine])
+    await append_as(store, "org-b", [theirs])
+    assert [e.event_id for e in await store.find_events(EventQuery(visible=ONLY_A), None, 10)] == [
+        mine.event_id
+    ]
+    assert await store.count_events(EventQuery(visible=ONLY_A), 10) == 1
+    assert await store.count_events(EventQuery(visible=()), 10) == 0  # no group: nothing
+    by_a = await store.find_events(EventQuery((AnyOf(Field.CAPTURED_BY, ("org-b",)),)), None, 10)
+    assert [e.event_id for e in by_a] == [theirs.event_id]
+    nodes = ["transformation:" + canonical_key("urn:epc:id:gdti:8934567.00001.T9")]
+    assert await store.distinct_values(Field.ANY_EPC_CLASS, None, 10, ONLY_A) == [
+        canonical_key(LOT_IN),
+        canonical_key(LOT_OUT),
+    ]
+    assert (
+        await store.distinct_values(Field.BIZ_STEP, None, 10, ((AnyOf(Field.CAPTURED_BY, ("org-z",)),),))
+        == []
+    )
+    (hidden, *_) = await store.lineage(nodes, None, ONLY_A)
+    assert not hidden.visible
+    assert all(e.visible for e in await store.lineage(nodes, None))
+
+
+async def test_capture_jobs_and_named_queries_belong_to_an_organisation(store: EventStore) -> None:
+    a = await append_as(store, "org-a", [record()])
+    b = await append_as(store, "org-b", [record()])
+    assert [j.capture_id for j in await store.list_jobs(None, 10, "org-a")] == [a.capture_id]
+    assert {j.capture_id for j in await store.list_jobs(None, 10)} == {a.capture_id, b.capture_id}
+    stored = await store.get_job(b.capture_id)
+    assert stored is not None and (stored.organisation, stored.principal) == ("org-b", "key-1")
+    await store.save_named_query(NamedQuery("q-a", 1, b"{}", "org-a"))
+    await store.save_named_query(NamedQuery("q-b", 1, b"{}", "org-b"))
+    assert [q.name for q in await store.list_named_queries(None, 10, "org-b")] == ["q-b"]
+    assert (await store.get_named_query("q-a")) == NamedQuery("q-a", 1, b"{}", "org-a")

@@ -14,7 +14,7 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from sqlite3 import Connection
@@ -48,6 +48,7 @@ MAX_PAGES = 4  # paging with tiny limits through a large result costs time and p
 COMPANY_PREFIXES = ("9521234", "952100123", "952876", "9524567890")
 TIME_FIELDS = (Field.EVENT_TIME, Field.RECORD_TIME)
 TEXT_FIELDS = tuple(f for f in Field if f not in TIME_FIELDS)
+ORGANISATIONS = ("org-a", "org-b", None, "org-c")  # who captured each capture (None: before access control)
 CLASS_FIELDS = (Field.EPC_CLASS, Field.INPUT_EPC_CLASS, Field.OUTPUT_EPC_CLASS, Field.ANY_EPC_CLASS)
 
 
@@ -330,8 +331,9 @@ class Row:
     values: Mapping[Field, tuple[str | int, ...]]  # every field; empty when the event has none
 
 
-def row(record: EventRecord, stored: StoredEvent) -> Row:
+def row(record: EventRecord, stored: StoredEvent, organisation: str | None) -> Row:
     scalars: dict[Field, str | int | None] = {
+        Field.CAPTURED_BY: organisation,
         Field.TYPE: record.event_type,
         Field.EVENT_TIME: record.event_time,
         Field.RECORD_TIME: stored.record_time,
@@ -351,8 +353,16 @@ def row(record: EventRecord, stored: StoredEvent) -> Row:
 async def load(store: EventStore, supply: Supply) -> list[Row]:
     made = captures(supply)
     results: list[AppendResult] = []
+    organisation_of: dict[int, str | None] = {}
     for number, capture in enumerate(made):
-        job = CaptureJob(capture_id=f"capture-{number}", created_at=number, behaviour=capture.behaviour)
+        organisation = ORGANISATIONS[number % len(ORGANISATIONS)]
+        organisation_of |= {id(record): organisation for record in capture.records}
+        job = CaptureJob(
+            capture_id=f"capture-{number}",
+            created_at=number,
+            behaviour=capture.behaviour,
+            organisation=organisation,
+        )
 
         async def settle(result: AppendResult, job: CaptureJob = job) -> None:
             job.running, job.success, job.stored_count = False, not result.duplicates, result.stored
@@ -363,7 +373,9 @@ async def load(store: EventStore, supply: Supply) -> list[Row]:
     found = await store.find_events(EventQuery(), None, EVERYTHING)
     assert [e.body for e in found] == [r.body for r in records]
     assert sum(len(c.records) for c in made) - len(found) >= 10  # duplicates were sent and refused
-    return [row(record, event) for record, event in zip(records, found, strict=True)]
+    return [
+        row(record, event, organisation_of[id(record)]) for record, event in zip(records, found, strict=True)
+    ]
 
 
 # --- the reference model ------------------------------------------------------------------------------
@@ -384,7 +396,12 @@ def holds(condition: Condition, row: Row) -> bool:
 
 
 def reference(query: EventQuery, rows: Sequence[Row]) -> list[StoredEvent]:
-    return [row.stored for row in rows if all(holds(c, row) for c in query.conditions)]
+    return [
+        row.stored
+        for row in rows
+        if all(holds(c, row) for c in query.conditions)
+        and (query.visible is None or any(all(holds(c, row) for c in group) for group in query.visible))
+    ]
 
 
 # --- queries --------------------------------------------------------------------------------------------
@@ -411,6 +428,7 @@ class Queries:
     supply: Supply
     pools: dict[Field, list[str | int]] = field(init=False)
     made: int = 0
+    aside: Queries | None = None  # draws the visibility of each query
 
     def __post_init__(self) -> None:
         self.pools = {f: sorted({v for row in self.rows for v in row.values[f]}, key=str) for f in Field}
@@ -430,7 +448,28 @@ class Queries:
             else:
                 shape = AnyOf if self.rng.random() < 0.4 else MatchesKey
             conditions.append(self.condition(shape, of, anchor if self.rng.random() < 0.85 else None))
-        return EventQuery(tuple(conditions))
+        return EventQuery(tuple(conditions), visible=self.visibility(anchor))
+
+    def visibility(self, anchor: Row | None) -> tuple[tuple[Condition, ...], ...] | None:
+        """What a caller may see, sometimes: groups led by an organisation or an identifier condition.
+        Drawn from a random source of its own, so that the other conditions stay as they were."""
+        if self.aside is None:
+            self.aside = Queries(random.Random(self.rng.getstate()[1][0]), self.rows, self.supply, aside=self)
+        return self.aside.groups(anchor)
+
+    def groups(self, anchor: Row | None) -> tuple[tuple[Condition, ...], ...] | None:
+        if self.rng.random() < 0.7:
+            return None
+        groups = []
+        for _ in range(self.rng.choice([0, 1, 1, 2, 3])):
+            lead = self.rng.choice([Field.CAPTURED_BY, Field.CAPTURED_BY, Field.EPC, Field.BIZ_STEP])
+            group = [self.condition(AnyOf, lead, anchor if self.rng.random() < 0.6 else None)]
+            if self.rng.random() < 0.4:
+                of = self.rng.choice([Field.BIZ_STEP, Field.EVENT_TIME, Field.EPC_CLASS])
+                shape: Shape = InRange if of is Field.EVENT_TIME else MatchesKey
+                group.append(self.condition(shape, of, anchor))
+            groups.append(tuple(group))
+        return tuple(groups)
 
     def condition(self, shape: Shape, of: Field, anchor: Row | None) -> Condition:
         if anchor is not None and not anchor.values[of]:
@@ -570,7 +609,9 @@ async def check_against_reference(store: EventStore, seed: int) -> Tally:
         if want and pages.random() < 0.15:
             limit = len(want)  # a full last page, then an empty one
         assert seen(await page_through(store, query, limit)) == seen(want), (query, limit)
-        tally.found_by.update((type(c), c.field) for c in query.conditions if want)
+        # Coverage of the conditions themselves, whatever the visibility left of their matches.
+        matched = want or (query.visible is not None and reference(replace(query, visible=None), rows))
+        tally.found_by.update((type(c), c.field) for c in query.conditions if matched)
         tally.empty += not want
         tally.large += len(want) >= 20
         tally.paged += len(want) > limit

@@ -34,6 +34,7 @@ class Field(StrEnum):
     READ_POINT = "readPoint"  # canonical identifier key
     BIZ_LOCATION = "bizLocation"
     EVENT_ID = "eventID"
+    CAPTURED_BY = "capturedBy"  # the organisation whose key captured the event (None before access control)
     # Identifier roles: lists of canonical keys.
     EPC = "epc"  # epcList and childEPCs
     PARENT_ID = "parentID"
@@ -162,10 +163,15 @@ class Order:
             raise ValueError(f"stores order by eventTime or recordTime, not {self.field}")
 
 
+# Which events a caller may see: any group of conditions that all hold (None: every event).
+Visibility = tuple[tuple[Condition, ...], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class EventQuery:
     conditions: tuple[Condition, ...] = field(default_factory=tuple)
     order: Order | None = None
+    visible: Visibility | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from epcis_repo.query.model import (
     Field,
     InRange,
     MatchesKey,
+    Visibility,
 )
 from epcis_repo.storage.port import (
     AppendResult,
@@ -74,7 +75,12 @@ _EVENT_INDEXES = [
         if f is not Field.EVENT_ID
     ),
 ]
-_JOB_INDEXES = [IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="newest_first")]
+_JOB_INDEXES = [
+    IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="newest_first"),
+    IndexModel(
+        [("organisation", ASCENDING), ("createdAt", DESCENDING), ("_id", DESCENDING)], name="by_organisation"
+    ),
+]
 _VOCABULARY_INDEXES = [
     IndexModel([("key", ASCENDING), ("type", ASCENDING), ("commit", DESCENDING)], name="latest"),
     IndexModel([("attributes.n", ASCENDING), ("attributes.v", ASCENDING)], name="attributes"),
@@ -166,7 +172,7 @@ class MongoEventStore:
         try:
             for start in range(0, len(records), _BATCH):
                 batch = [
-                    _event_document(record, commit, start + i, record_time, job.capture_id)
+                    _event_document(record, commit, start + i, record_time, job)
                     for i, record in enumerate(records[start : start + _BATCH])
                 ]
                 try:
@@ -228,7 +234,7 @@ class MongoEventStore:
             order = query.order
             sort_field = str(order.field) if order else None
             direction = DESCENDING if order and order.descending else ASCENDING
-            filters = [{"commit": {"$lte": visible}}, *(_condition(c) for c in query.conditions)]
+            filters = [{"commit": {"$lte": visible}}, *_conditions(query)]
             if after is not None:
                 filters.append(_after(after, sort_field, direction))
             sort = [("commit", direction), ("position", direction)]
@@ -259,16 +265,20 @@ class MongoEventStore:
     async def count_events(self, query: EventQuery, cap: int) -> int:
         try:
             visible = await self._visible()
-            filters = [{"commit": {"$lte": visible}}, *(_condition(c) for c in query.conditions)]
+            filters = [{"commit": {"$lte": visible}}, *_conditions(query)]
             return int(await self._events.count_documents({"$and": filters}, limit=max(cap, 1))) if cap else 0
         except PyMongoError as error:
             raise StorageError(f"MongoDB read failed: {error}") from error
 
-    async def distinct_values(self, field: Field, after: str | None, limit: int) -> list[str]:
+    async def distinct_values(
+        self, field: Field, after: str | None, limit: int, visible: Visibility | None = None
+    ) -> list[str]:
         name = str(field)
         try:
-            visible = await self._visible()
-            match: dict[str, Any] = {"commit": {"$lte": visible}, name: {"$gt": after or ""}}
+            published = await self._visible()
+            match: dict[str, Any] = {"commit": {"$lte": published}, name: {"$gt": after or ""}}
+            if visible is not None:
+                match = {"$and": [match, _visibility(visible)]}
             pipeline: list[dict[str, Any]] = [{"$match": match}]
             if field in KEY_FIELDS:
                 pipeline += [{"$unwind": f"${name}"}, {"$match": {name: {"$gt": after or ""}}}]
@@ -326,13 +336,17 @@ class MongoEventStore:
 
     # --- lineage ---------------------------------------------------------------------------------------
 
-    async def lineage(self, nodes: Collection[str], recorded_by: int | None) -> list[StoredEdge]:
+    async def lineage(
+        self, nodes: Collection[str], recorded_by: int | None, visible: Visibility | None = None
+    ) -> list[StoredEdge]:
         try:
-            return await self._lineage(set(nodes), recorded_by)
+            return await self._lineage(set(nodes), recorded_by, visible)
         except PyMongoError as error:
             raise StorageError(f"MongoDB read failed: {error}") from error
 
-    async def _lineage(self, wanted: set[str], recorded_by: int | None) -> list[StoredEdge]:
+    async def _lineage(
+        self, wanted: set[str], recorded_by: int | None, visible: Visibility | None
+    ) -> list[StoredEdge]:
         if not wanted:
             return []
         chosen = list(wanted)
@@ -345,6 +359,11 @@ class MongoEventStore:
         projection = {"eventID": 1, str(Field.EVENT_TIME): 1, str(Field.RECORD_TIME): 1, "lineage": 1}
         docs = await self._events.find(query, projection).to_list(None)
         voided = await self._declared([doc["eventID"] for doc in docs], query["commit"])
+        allowed: set[Any] | None = None
+        if visible is not None:
+            ids = [doc["_id"] for doc in docs]
+            seen = self._events.find({"$and": [{"_id": {"$in": ids}}, _visibility(visible)]}, {"_id": 1})
+            allowed = {doc["_id"] async for doc in seen}
         found: list[StoredEdge] = []
         for doc in docs:
             for edge_doc in doc.get("lineage", ()):
@@ -356,6 +375,7 @@ class MongoEventStore:
                             doc[str(Field.EVENT_TIME)],
                             doc[str(Field.RECORD_TIME)],
                             voided.get(doc["eventID"]),
+                            allowed is None or doc["_id"] in allowed,
                         )
                     )
         return found
@@ -380,12 +400,13 @@ class MongoEventStore:
         recorded_by: int | None,
         step: Callable[[list[StoredEdge]], Collection[str]],
         hops: int,
+        visible: Visibility | None = None,
     ) -> None:
         nodes = set(start)
         for _ in range(hops):
             if not nodes:
                 return
-            nodes = set(step(await self.lineage(nodes, recorded_by)))
+            nodes = set(step(await self.lineage(nodes, recorded_by, visible)))
 
     async def lineage_version(self) -> int:
         try:
@@ -441,7 +462,12 @@ class MongoEventStore:
     async def save_named_query(self, query: NamedQuery) -> bool:
         try:
             await self._queries.insert_one(
-                {"_id": query.name, "createdAt": query.created_at, "definition": query.definition}
+                {
+                    "_id": query.name,
+                    "createdAt": query.created_at,
+                    "definition": query.definition,
+                    "owner": query.owner,
+                }
             )
         except DuplicateKeyError:
             return False
@@ -454,17 +480,20 @@ class MongoEventStore:
             doc = await self._queries.find_one({"_id": name})
         except PyMongoError as error:
             raise StorageError(f"MongoDB read failed: {error}") from error
-        return NamedQuery(doc["_id"], doc["createdAt"], bytes(doc["definition"])) if doc else None
+        return _named_query(doc) if doc else None
 
-    async def list_named_queries(self, after: str | None, limit: int) -> list[NamedQuery]:
+    async def list_named_queries(
+        self, after: str | None, limit: int, owner: str | None = None
+    ) -> list[NamedQuery]:
+        query: dict[str, Any] = {"_id": {"$gt": after or ""}}
+        if owner is not None:
+            query["owner"] = owner
         try:
-            cursor = (
-                self._queries.find({"_id": {"$gt": after or ""}}).sort("_id", ASCENDING).limit(max(limit, 1))
-            )
+            cursor = self._queries.find(query).sort("_id", ASCENDING).limit(max(limit, 1))
             docs = await cursor.to_list(length=None)
         except PyMongoError as error:
             raise StorageError(f"MongoDB read failed: {error}") from error
-        return [NamedQuery(d["_id"], d["createdAt"], bytes(d["definition"])) for d in docs][:limit]
+        return [_named_query(d) for d in docs][:limit]
 
     async def delete_named_query(self, name: str) -> bool:
         try:
@@ -488,19 +517,19 @@ class MongoEventStore:
             raise StorageError(f"MongoDB read failed: {error}") from error
         return _job_from_document(doc) if doc else None
 
-    async def list_jobs(self, after: str | None, limit: int) -> list[CaptureJob]:
+    async def list_jobs(
+        self, after: str | None, limit: int, organisation: str | None = None
+    ) -> list[CaptureJob]:
         try:
-            query: dict[str, Any] = {}
+            query: dict[str, Any] = {} if organisation is None else {"organisation": organisation}
             if after is not None:
                 anchor = await self._jobs.find_one({"_id": after}, {"createdAt": 1})
                 if anchor is None:
                     return []
-                query = {
-                    "$or": [
-                        {"createdAt": {"$lt": anchor["createdAt"]}},
-                        {"createdAt": anchor["createdAt"], "_id": {"$lt": after}},
-                    ]
-                }
+                query["$or"] = [
+                    {"createdAt": {"$lt": anchor["createdAt"]}},
+                    {"createdAt": anchor["createdAt"], "_id": {"$lt": after}},
+                ]
             cursor = (
                 self._jobs.find(query).sort([("createdAt", DESCENDING), ("_id", DESCENDING)]).limit(limit)
             )
@@ -521,6 +550,20 @@ def _after(after: Cursor, sort_field: str | None, direction: int) -> dict[str, A
         name, value = keys[depth]
         alternatives.append({**equal, name: {beyond: value}})
     return {"$or": alternatives}
+
+
+def _conditions(query: EventQuery) -> list[dict[str, Any]]:
+    found = [_condition(c) for c in query.conditions]
+    if query.visible is not None:
+        found.append(_visibility(query.visible))
+    return found
+
+
+def _visibility(visible: Visibility) -> dict[str, Any]:
+    """Some group's conditions all hold (no group: nothing is visible)."""
+    if not visible:
+        return {"_id": {"$in": []}}
+    return {"$or": [{"$and": [_condition(c) for c in group]} for group in visible]}
 
 
 def _condition(condition: Condition) -> dict[str, Any]:
@@ -590,12 +633,13 @@ def _bounds(condition: InRange) -> dict[str, float]:
 
 
 def _event_document(
-    record: EventRecord, commit: int, position: int, record_time: int, capture_id: str
+    record: EventRecord, commit: int, position: int, record_time: int, job: CaptureJob
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "commit": commit,
         "position": position,
-        "captureID": capture_id,
+        "captureID": job.capture_id,
+        str(Field.CAPTURED_BY): job.organisation,
         "eventID": record.event_id,
         "hash": record.event_hash,
         "dedupKey": record.dedup_key,
@@ -622,6 +666,10 @@ def _event_document(
         if value is not None:
             doc[str(field)] = value
     return doc
+
+
+def _named_query(doc: Mapping[str, Any]) -> NamedQuery:
+    return NamedQuery(doc["_id"], doc["createdAt"], bytes(doc["definition"]), doc.get("owner"))
 
 
 def _edge_document(edge: LineageEdge) -> dict[str, Any]:
@@ -661,6 +709,8 @@ def _job_document(job: CaptureJob) -> dict[str, Any]:
         "eventCount": job.event_count,
         "storedCount": job.stored_count,
         "commit": job.commit,
+        "organisation": job.organisation,
+        "principal": job.principal,
     }
 
 
@@ -676,4 +726,6 @@ def _job_from_document(doc: dict[str, Any]) -> CaptureJob:
         event_count=doc.get("eventCount", 0),
         stored_count=doc.get("storedCount", 0),
         commit=doc.get("commit"),
+        organisation=doc.get("organisation"),
+        principal=doc.get("principal"),
     )

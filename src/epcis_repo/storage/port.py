@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from epcis_repo.query.model import Cursor, EventQuery, Field
+from epcis_repo.query.model import Cursor, EventQuery, Field, Visibility
 from epcis_repo.trace.model import LineageEdge, StoredEdge
 
 
@@ -66,6 +66,7 @@ class NamedQuery:
     name: str
     created_at: int
     definition: bytes  # the query as its client defined it (JSON)
+    owner: str | None = None  # the organisation that defined it
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,8 @@ class CaptureJob:
     event_count: int = 0
     stored_count: int = 0
     commit: int | None = None  # the store's commit number once its events are written
+    organisation: str | None = None  # whose capture it is: its events record it (visibility)
+    principal: str | None = None  # the key (or token subject) that sent it
 
 
 # Finishes a capture job once the store knows what it stored; called before the events become visible.
@@ -163,8 +166,11 @@ class EventStore(Protocol):
     async def count_events(self, query: EventQuery, cap: int) -> int:
         """How many visible events match, counting no further than `cap`."""
 
-    async def distinct_values(self, field: Field, after: str | None, limit: int) -> list[str]:
-        """Distinct values of a column or identifier role among visible events, ascending, after `after`."""
+    async def distinct_values(
+        self, field: Field, after: str | None, limit: int, visible: Visibility | None = None
+    ) -> list[str]:
+        """Distinct values of a column or identifier role among visible events (and among those
+        `visible` allows, when given), ascending, after `after`."""
 
     async def vocabulary_children(self, keys: Collection[str]) -> set[str]:
         """The children (canonical keys) the latest master data gives these elements."""
@@ -175,10 +181,13 @@ class EventStore(Protocol):
     async def vocabulary_elements(self, keys: Collection[str]) -> list[VocabularyRecord]:
         """The latest version of each of these elements (of every vocabulary type that has it)."""
 
-    async def lineage(self, nodes: Collection[str], recorded_by: int | None) -> list[StoredEdge]:
+    async def lineage(
+        self, nodes: Collection[str], recorded_by: int | None, visible: Visibility | None = None
+    ) -> list[StoredEdge]:
         """The lineage edges of visible events recorded at or before `recorded_by` (all when None) whose
         source or target is one of `nodes`, each with the record time of the first visible error
-        declaration about its event (whenever that was recorded)."""
+        declaration about its event (whenever that was recorded), and, when `visible` is given,
+        whether it allows the event (an edge it does not allow says nothing else of its event)."""
 
     async def explore_lineage(
         self,
@@ -186,6 +195,7 @@ class EventStore(Protocol):
         recorded_by: int | None,
         step: Callable[[list[StoredEdge]], Collection[str]],
         hops: int,
+        visible: Visibility | None = None,
     ) -> None:
         """Read the edges of `start` as `lineage` does, hand them to `step`, read the edges of the nodes
         it names, and so on until it names none or `hops` reads were made. `step` is plain Python that
@@ -207,8 +217,10 @@ class EventStore(Protocol):
 
     async def get_named_query(self, name: str) -> NamedQuery | None: ...
 
-    async def list_named_queries(self, after: str | None, limit: int) -> list[NamedQuery]:
-        """Named queries in name order, after the name `after`."""
+    async def list_named_queries(
+        self, after: str | None, limit: int, owner: str | None = None
+    ) -> list[NamedQuery]:
+        """Named queries in name order, after the name `after` (only those of `owner`, when given)."""
 
     async def delete_named_query(self, name: str) -> bool:
         """Delete a named query; whether it existed."""
@@ -218,5 +230,8 @@ class EventStore(Protocol):
 
     async def get_job(self, capture_id: str) -> CaptureJob | None: ...
 
-    async def list_jobs(self, after: str | None, limit: int) -> list[CaptureJob]:
-        """Capture jobs, newest first, after the job with id `after`."""
+    async def list_jobs(
+        self, after: str | None, limit: int, organisation: str | None = None
+    ) -> list[CaptureJob]:
+        """Capture jobs, newest first, after the job with id `after` (only those of `organisation`,
+        when given)."""

@@ -48,3 +48,4 @@ class StoredEdge:
     event_time: int  # microseconds since the epoch, UTC
     record_time: int
     voided_at: int | None = None  # record time of the first error declaration about the event, if any
+    visible: bool = True  # whether the caller may see the event (if not, the edge is only counted)

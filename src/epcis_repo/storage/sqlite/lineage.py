@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Sequence
 
-from epcis_repo.storage.sqlite.queries import BATCH, marks
+from epcis_repo.query.model import Visibility
+from epcis_repo.storage.sqlite.queries import BATCH, marks, visibility_filter
 from epcis_repo.trace.model import EdgeKind, LineageEdge, StoredEdge
 
 INSERT = (
@@ -14,7 +15,8 @@ INSERT = (
 )
 _COLUMNS = """
     l.kind, l.source, l.target, l.action, l.quantity, l.uom, l.role, e.event_id, e.event_time, e.record_time,
-    (SELECT min(d.record_time) FROM events AS d WHERE d.event_id = e.event_id AND d.declaration = 1)
+    (SELECT min(d.record_time) FROM events AS d WHERE d.event_id = e.event_id AND d.declaration = 1),
+    {visible}
 """
 _BY = (
     "SELECT {columns} FROM lineage AS l JOIN events AS e ON e.id = l.event "
@@ -29,17 +31,24 @@ def rows(event_rows: Iterable[tuple[int, Sequence[LineageEdge]]]) -> Iterable[tu
             yield row, str(e.kind), e.source, e.target, e.action, e.quantity, e.uom, e.role
 
 
-def edges_of(conn: sqlite3.Connection, nodes: Collection[str], recorded_by: int | None) -> list[StoredEdge]:
+def edges_of(
+    conn: sqlite3.Connection,
+    nodes: Collection[str],
+    recorded_by: int | None,
+    visible: Visibility | None = None,
+) -> list[StoredEdge]:
     chosen = list(dict.fromkeys(nodes))
     found: list[StoredEdge] = []
     horizon = "" if recorded_by is None else " AND e.record_time <= ?"
+    test, tested = visibility_filter(visible)
+    columns = _COLUMNS.format(visible=f"({test})")
     for start in range(0, len(chosen), BATCH // 2):
         chunk = chosen[start : start + BATCH // 2]
         parts = [
-            _BY.format(columns=_COLUMNS, end=end, marks=marks(len(chunk)), horizon=horizon)
+            _BY.format(columns=columns, end=end, marks=marks(len(chunk)), horizon=horizon)
             for end in ("source", "target")
         ]
-        params = [*chunk, *([] if recorded_by is None else [recorded_by])] * 2
+        params = [*tested, *chunk, *([] if recorded_by is None else [recorded_by])] * 2
         for (
             kind,
             source,
@@ -52,9 +61,10 @@ def edges_of(conn: sqlite3.Connection, nodes: Collection[str], recorded_by: int 
             event_time,
             record_time,
             voided,
+            allowed,
         ) in conn.execute(" UNION ".join(parts), params):
             edge = LineageEdge(EdgeKind(kind), source, target, action, quantity, uom, role)
-            found.append(StoredEdge(edge, event_id, event_time, record_time, voided))
+            found.append(StoredEdge(edge, event_id, event_time, record_time, voided, bool(allowed)))
     return list(dict.fromkeys(found))
 
 
@@ -64,6 +74,7 @@ def explore(
     recorded_by: int | None,
     step: Callable[[list[StoredEdge]], Collection[str]],
     hops: int,
+    visible: Visibility | None = None,
 ) -> None:
     """The walk of `EventStore.explore_lineage`, in one read transaction (one snapshot of the store)."""
     nodes = list(start)
@@ -72,7 +83,7 @@ def explore(
         for _ in range(hops):
             if not nodes:
                 return
-            nodes = list(step(edges_of(conn, nodes, recorded_by)))
+            nodes = list(step(edges_of(conn, nodes, recorded_by, visible)))
     finally:
         conn.execute("COMMIT")
 

@@ -30,6 +30,7 @@ from epcis_repo.query.model import (
     InRange,
     MatchesKey,
     Order,
+    Visibility,
     is_numeric,
 )
 from epcis_repo.storage.port import StoredEvent
@@ -68,11 +69,12 @@ def find_events(
     conn.execute("BEGIN")  # one snapshot for the steps below
     try:
         after_id = _after_id(after, conn)
+        conditions = _with_visibility(query)
         if query.order is None:
-            ids = _page_ids(query.conditions, after_id, clamp(limit, 0), conn)
+            ids = _page_ids(conditions, after_id, clamp(limit, 0), conn)
         else:
             value = after.value if after is not None else None
-            ids = _ordered_ids(query.conditions, query.order, value, after_id, clamp(limit, 0), conn)
+            ids = _ordered_ids(conditions, query.order, value, after_id, clamp(limit, 0), conn)
         found: dict[int, StoredEvent] = {}
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
@@ -96,7 +98,7 @@ def find_events(
 def count_events(query: EventQuery, cap: int, conn: sqlite3.Connection) -> int:
     conn.execute("BEGIN")
     try:
-        return len(_page_ids(query.conditions, 0, clamp(cap, 0), conn))
+        return len(_page_ids(_with_visibility(query), 0, clamp(cap, 0), conn))
     finally:
         conn.execute("COMMIT")
 
@@ -138,13 +140,39 @@ class _InWindow:
         return self.equal.field
 
 
-_Candidate = Condition | _InWindow
+@dataclass(frozen=True, slots=True)
+class _Visible:
+    """The events a caller may see (EventQuery.visible): those of which some group's conditions all
+    hold. As a driver, the union of each group's first condition (the visibility builder puts an
+    indexed one first); always tested as a filter too."""
+
+    groups: Visibility
+
+    @property
+    def field(self) -> str:
+        return "(visible)"
+
+
+def _with_visibility(query: EventQuery) -> list[_Filterable]:
+    conditions: list[_Filterable] = list(query.conditions)
+    if query.visible is not None:
+        conditions.append(_Visible(query.visible))
+    return conditions
+
+
+def visibility_filter(visible: Visibility | None) -> tuple[str, list[object]]:
+    """SQL testing an event row `e` against a visibility (``1`` when there is none)."""
+    return ("1", []) if visible is None else _filter(_Visible(visible), equality_index=False)
+
+
+_Filterable = Condition | _Visible
+_Candidate = Condition | _InWindow | _Visible
 # Columns with an index (column, event_time) (schema migration 5).
 _TIMED = frozenset({"type", "action", "bizStep", "disposition", "readPoint", "bizLocation"})
 
 
 def _page_ids(
-    conditions: Sequence[Condition], after_id: int, limit: int, conn: sqlite3.Connection
+    conditions: Sequence[_Filterable], after_id: int, limit: int, conn: sqlite3.Connection
 ) -> list[int]:
     """The ids of the first `limit` matching events after `after_id`.
 
@@ -189,10 +217,10 @@ def _page_ids(
 _NO_DRIVER = (0, AnyOf("type", ()))
 
 
-def _merged(conditions: Sequence[Condition]) -> list[Condition]:
+def _merged(conditions: Sequence[_Filterable]) -> list[_Filterable]:
     """Ranges on one column become one range (a column holds one value per event)."""
     ranges: dict[str, InRange] = {}
-    others: list[Condition] = []
+    others: list[_Filterable] = []
     for condition in conditions:
         if isinstance(condition, InRange) and condition.field in COLUMNS:
             known = ranges.get(condition.field)
@@ -215,7 +243,9 @@ def _intersection(a: InRange, b: InRange) -> InRange:
     )
 
 
-def _record_time_span(conditions: Sequence[Condition], span: _Span, conn: sqlite3.Connection) -> _Span | None:
+def _record_time_span(
+    conditions: Sequence[_Filterable], span: _Span, conn: sqlite3.Connection
+) -> _Span | None:
     """The span narrowed to the ids a recordTime range allows (None: no id can match)."""
     window = next((c for c in conditions if c.field == "recordTime"), None)
     if window is None:
@@ -242,7 +272,7 @@ def _record_time_span(conditions: Sequence[Condition], span: _Span, conn: sqlite
     return _Span(after, until)
 
 
-def _windows(conditions: Sequence[Condition]) -> list[_InWindow]:
+def _windows(conditions: Sequence[_Filterable]) -> list[_InWindow]:
     window = next((c for c in conditions if isinstance(c, InRange) and c.field == "eventTime"), None)
     if window is None:
         return []
@@ -284,7 +314,7 @@ def _driver(
 
 
 def _ordered_ids(
-    conditions: Sequence[Condition],
+    conditions: Sequence[_Filterable],
     order: Order,
     after_value: int | None,
     after_id: int,
@@ -324,7 +354,7 @@ def _ordered_ids(
 
 
 def _in_order(
-    conditions: Sequence[Condition], span: _Span, limit: int, conn: sqlite3.Connection
+    conditions: Sequence[_Filterable], span: _Span, limit: int, conn: sqlite3.Connection
 ) -> list[int]:
     clause, params = span.clause("e.id")
     clauses = [clause]
@@ -337,7 +367,7 @@ def _in_order(
 
 
 def _by_index(
-    driver: _Candidate, conditions: Sequence[Condition], span: _Span, limit: int, conn: sqlite3.Connection
+    driver: _Candidate, conditions: Sequence[_Filterable], span: _Span, limit: int, conn: sqlite3.Connection
 ) -> list[int]:
     arms = _arms(driver, span, tails=True)
     if not arms:
@@ -345,7 +375,14 @@ def _by_index(
     within, params = span.clause("e.id")
     clauses = [f"e.id IN ({' UNION ALL '.join(sql for sql, _ in arms)})", within]
     params = [value for _, values in arms for value in values] + params
-    covered = (driver.equal, driver.window) if isinstance(driver, _InWindow) else (driver,)
+    # What the driver's index read already ensures (a visibility driver only narrows: test it again).
+    covered: tuple[object, ...] = (
+        (driver.equal, driver.window)
+        if isinstance(driver, _InWindow)
+        else ()
+        if isinstance(driver, _Visible)
+        else (driver,)
+    )
     for condition in conditions:
         if condition not in covered:
             clause, values = _filter(condition, equality_index=False)
@@ -361,7 +398,7 @@ def _indexed(condition: _Candidate) -> bool:
 
     (Equality on a column alone needs no count: its index lists the matches in visibility order.)
     """
-    if isinstance(condition, _InWindow):
+    if isinstance(condition, _InWindow | _Visible):
         return True
     if condition.field in COLUMNS:
         if isinstance(condition, InRange):
@@ -388,6 +425,8 @@ def _arms(condition: _Candidate, span: _Span, *, tails: bool) -> list[tuple[str,
     """SELECTs, each one index search, whose union is the ids of the events matching `condition`
     in the span. SQLite would scan for an OR, hence one SELECT per shape. The indexes are named:
     planner statistics must not trade them for a scan in id order."""
+    if isinstance(condition, _Visible):
+        return [arm for group in condition.groups for arm in _arms(group[0], span, tails=tails)]
     if isinstance(condition, _InWindow):
         name = COLUMNS[condition.field]
         within, params = span.clause("r.id")
@@ -450,9 +489,16 @@ def _key_arms(
     return arms
 
 
-def _filter(condition: Condition, *, equality_index: bool) -> tuple[str, list[object]]:
+def _filter(condition: _Filterable, *, equality_index: bool) -> tuple[str, list[object]]:
     """The condition tested on each event row `e` read; it never brings a range index into play
     (unary +), and uses an equality index only when `equality_index`."""
+    if isinstance(condition, _Visible):
+        alternatives, params = [], list[object]()
+        for group in condition.groups:
+            tests = [_filter(c, equality_index=False) for c in group]
+            alternatives.append("(" + " AND ".join(sql for sql, _ in tests) + ")")
+            params.extend(value for _, values in tests for value in values)
+        return "(" + (" OR ".join(alternatives) or "0") + ")", params
     field = str(condition.field)
     if field in COLUMNS:
         column = "e." + COLUMNS[field]
@@ -567,8 +613,13 @@ def _prefix_upper_bound(prefix: str) -> str | None:
 # --- distinct values --------------------------------------------------------------------------------
 
 
-def distinct_values(field: str, after: str | None, limit: int, conn: sqlite3.Connection) -> list[str]:
-    """One index seek per value: the least value above the previous one."""
+def distinct_values(
+    field: str, after: str | None, limit: int, visible: Visibility | None, conn: sqlite3.Connection
+) -> list[str]:
+    """One index seek per value: the least value above the previous one (with a visibility, values
+    are read in order and each kept if an event the caller may see has it)."""
+    if visible is not None:
+        return _visible_values(field, after, limit, visible, conn)
     if field in COLUMNS:
         sql, params = f"SELECT min({COLUMNS[field]}) FROM events WHERE {COLUMNS[field]} > ?", []
     else:
@@ -586,6 +637,30 @@ def distinct_values(field: str, after: str | None, limit: int, conn: sqlite3.Con
     finally:
         conn.execute("COMMIT")
     return values
+
+
+def _visible_values(
+    field: str, after: str | None, limit: int, visible: Visibility, conn: sqlite3.Connection
+) -> list[str]:
+    test, params = visibility_filter(visible)
+    if field in COLUMNS:
+        column = COLUMNS[field]
+        sql = (
+            f"SELECT DISTINCT e.{column} FROM events AS e INDEXED BY events_{column} "
+            f"WHERE e.{column} > ? AND {test} ORDER BY e.{column} LIMIT ?"
+        )
+        args: list[object] = [after or "", *params, clamp(limit, 0)]
+    else:
+        sql = (
+            "SELECT DISTINCT k.key FROM event_keys AS k JOIN events AS e ON e.id = k.event "
+            f"WHERE k.field = ? AND k.key > ? AND {test} ORDER BY k.key LIMIT ?"
+        )
+        args = [field, after or "", *params, clamp(limit, 0)]
+    conn.execute("BEGIN")
+    try:
+        return [row[0] for row in conn.execute(sql, args)]
+    finally:
+        conn.execute("COMMIT")
 
 
 # --- helpers ----------------------------------------------------------------------------------------

@@ -17,7 +17,13 @@ COLUMNS: dict[str, str] = {
     "readPoint": "read_point",
     "bizLocation": "biz_location",
     "eventID": "event_id",
+    "capturedBy": "captured_by",
 }
+# The indexed columns of the first schema version (its migration must never change).
+_FIRST_COLUMNS = (
+    "type", "event_time", "record_time", "action", "biz_step", "disposition", "read_point", "biz_location",
+    "event_id",
+)  # fmt: skip
 
 # Schema versions, applied in order on open (PRAGMA user_version counts those applied). Add a
 # migration for every change; never edit one that has shipped.
@@ -48,7 +54,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # Only events that are not error declarations own their eventID.
         "CREATE UNIQUE INDEX events_owned_event_id ON events (event_id) WHERE declaration = 0",
         "CREATE INDEX events_capture_id ON events (capture_id)",
-        *(f"CREATE INDEX events_{column} ON events ({column})" for column in COLUMNS.values()),
+        *(f"CREATE INDEX events_{column} ON events ({column})" for column in _FIRST_COLUMNS),
         # Identifier membership of the list fields; the key order serves exact keys and prefixes.
         """CREATE TABLE event_keys (
             field TEXT NOT NULL,
@@ -133,6 +139,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             f"CREATE INDEX events_{column}_event_time ON events ({column}, event_time)"
             for column in ("type", "action", "biz_step", "disposition", "read_point", "biz_location")
         ),
+    ),
+    (
+        # Access control: who captured each event and each job, who owns each named query.
+        "ALTER TABLE events ADD COLUMN captured_by TEXT",
+        "CREATE INDEX events_captured_by ON events (captured_by)",
+        "ALTER TABLE capture_jobs ADD COLUMN organisation TEXT",
+        "CREATE INDEX capture_jobs_organisation ON capture_jobs (organisation, created_at, capture_id)",
+        "ALTER TABLE named_queries ADD COLUMN owner TEXT",
     ),
 )
 

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import orjson
 
 from epcis_repo.epcis.timestamps import now_micros
-from epcis_repo.query.model import Cursor, EventQuery, Field
+from epcis_repo.query.model import Cursor, EventQuery, Field, Visibility
 from epcis_repo.storage.port import (
     AppendResult,
     Behaviour,
@@ -63,10 +63,10 @@ T = TypeVar("T")
 _BUSY_TIMEOUT_MS = 10_000  # WAL readers never wait for the writer; this covers checkpoints and opening
 
 _INSERT_EVENT = """
-    INSERT INTO events (id, commit_no, position, capture_id, event_id, hash, dedup_key, declaration,
-                        type, event_time, record_time, action, biz_step, disposition, read_point,
-                        biz_location, body)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    INSERT INTO events (id, commit_no, position, capture_id, captured_by, event_id, hash, dedup_key,
+                        declaration, type, event_time, record_time, action, biz_step, disposition,
+                        read_point, biz_location, body)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT DO NOTHING
 """  # a duplicate (dedup key or owned eventID) is skipped, and found missing afterwards
 _INSERT_KEY = "INSERT INTO event_keys (field, key, event) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
@@ -87,7 +87,7 @@ _LATEST_ELEMENTS = (
     + _LATEST.format("e")
 )
 _SAVE_JOB = """
-    INSERT INTO capture_jobs (capture_id, created_at, running, job) VALUES (?, ?, ?, ?)
+    INSERT INTO capture_jobs (capture_id, created_at, running, organisation, job) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (capture_id) DO UPDATE
     SET created_at = excluded.created_at, running = excluded.running, job = excluded.job
 """
@@ -274,6 +274,7 @@ class SqliteEventStore:
                 vocabulary,
                 company_prefixes,
                 job.capture_id,
+                job.organisation,
                 record_time,
                 rollback,
             )
@@ -296,6 +297,7 @@ class SqliteEventStore:
         vocabulary: Sequence[VocabularyRecord],
         company_prefixes: Collection[str],
         capture_id: str,
+        organisation: str | None,
         record_time: int,
         rollback: bool,
     ) -> tuple[int, tuple[int, ...], int]:
@@ -311,7 +313,10 @@ class SqliteEventStore:
             before = conn.total_changes
             conn.executemany(
                 _INSERT_EVENT,
-                (_event_row(r, base + i, commit, i, capture_id, record_time) for i, r in enumerate(records)),
+                (
+                    _event_row(r, base + i, commit, i, capture_id, organisation, record_time)
+                    for i, r in enumerate(records)
+                ),
             )
             duplicates: tuple[int, ...] = ()
             if conn.total_changes - before != len(records):
@@ -395,8 +400,12 @@ class SqliteEventStore:
     async def count_events(self, query: EventQuery, cap: int) -> int:
         return await self._read(functools.partial(count_events, query, cap))
 
-    async def distinct_values(self, field: Field, after: str | None, limit: int) -> list[str]:
-        return await self._read(functools.partial(distinct_values, str(field), after, clamp(limit, 0)))
+    async def distinct_values(
+        self, field: Field, after: str | None, limit: int, visible: Visibility | None = None
+    ) -> list[str]:
+        return await self._read(
+            functools.partial(distinct_values, str(field), after, clamp(limit, 0), visible)
+        )
 
     # --- master data ----------------------------------------------------------------------------------
 
@@ -432,8 +441,10 @@ class SqliteEventStore:
 
         return await self._read(find)
 
-    async def lineage(self, nodes: Collection[str], recorded_by: int | None) -> list[StoredEdge]:
-        return await self._read(lambda conn: lineage.edges_of(conn, nodes, recorded_by))
+    async def lineage(
+        self, nodes: Collection[str], recorded_by: int | None, visible: Visibility | None = None
+    ) -> list[StoredEdge]:
+        return await self._read(lambda conn: lineage.edges_of(conn, nodes, recorded_by, visible))
 
     async def explore_lineage(
         self,
@@ -441,9 +452,10 @@ class SqliteEventStore:
         recorded_by: int | None,
         step: Callable[[list[StoredEdge]], Collection[str]],
         hops: int,
+        visible: Visibility | None = None,
     ) -> None:
         # The whole walk on one reader thread: one hand-off, however many hops.
-        await self._read(lambda conn: lineage.explore(conn, start, recorded_by, step, hops))
+        await self._read(lambda conn: lineage.explore(conn, start, recorded_by, step, hops, visible))
 
     async def lineage_version(self) -> int:
         return await self._read(lineage.version)
@@ -462,9 +474,9 @@ class SqliteEventStore:
     async def save_named_query(self, query: NamedQuery) -> bool:
         def save() -> bool:
             cursor = self._writer_connection().execute(
-                "INSERT INTO named_queries (name, created_at, definition) VALUES (?, ?, ?) "
+                "INSERT INTO named_queries (name, created_at, definition, owner) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
-                (query.name, query.created_at, query.definition),
+                (query.name, query.created_at, query.definition, query.owner),
             )
             return cursor.rowcount == 1
 
@@ -474,19 +486,29 @@ class SqliteEventStore:
     async def get_named_query(self, name: str) -> NamedQuery | None:
         def get(conn: sqlite3.Connection) -> NamedQuery | None:
             row = conn.execute(
-                "SELECT name, created_at, definition FROM named_queries WHERE name = ?", (name,)
+                "SELECT name, created_at, definition, owner FROM named_queries WHERE name = ?", (name,)
             ).fetchone()
-            return NamedQuery(row[0], row[1], bytes(row[2])) if row else None
+            return NamedQuery(row[0], row[1], bytes(row[2]), row[3]) if row else None
 
         return await self._read(get) if storable(name) else None
 
-    async def list_named_queries(self, after: str | None, limit: int) -> list[NamedQuery]:
+    async def list_named_queries(
+        self, after: str | None, limit: int, owner: str | None = None
+    ) -> list[NamedQuery]:
         def page(conn: sqlite3.Connection) -> list[NamedQuery]:
+            mine = "" if owner is None else " AND owner = ?"
             rows = conn.execute(
-                "SELECT name, created_at, definition FROM named_queries WHERE name > ? ORDER BY name LIMIT ?",
-                (after if after is not None and storable(after) else "", clamp(limit, 0)),
+                "SELECT name, created_at, definition, owner FROM named_queries "
+                f"WHERE name > ?{mine} ORDER BY name LIMIT ?",
+                (
+                    after if after is not None and storable(after) else "",
+                    *(() if owner is None else (owner,)),
+                    clamp(limit, 0),
+                ),
             )
-            return [NamedQuery(name, created_at, bytes(definition)) for name, created_at, definition in rows]
+            return [
+                NamedQuery(name, created, bytes(definition), by) for name, created, definition, by in rows
+            ]
 
         return await self._read(page)
 
@@ -524,20 +546,26 @@ class SqliteEventStore:
 
         return await self._read(get)
 
-    async def list_jobs(self, after: str | None, limit: int) -> list[CaptureJob]:
+    async def list_jobs(
+        self, after: str | None, limit: int, organisation: str | None = None
+    ) -> list[CaptureJob]:
         def page(conn: sqlite3.Connection) -> list[CaptureJob]:
-            if after is None:
-                sql = "SELECT job FROM capture_jobs ORDER BY created_at DESC, capture_id DESC LIMIT ?"
-                rows = conn.execute(sql, (clamp(limit, 0),))
-            else:
+            clauses, params = ["1"], list[object]()
+            if organisation is not None:
+                clauses.append("organisation = ?")
+                params.append(organisation)
+            if after is not None:
                 # An unknown `after` compares with NULL: no rows, as in the MongoDB store.
-                sql = """
-                    SELECT job FROM capture_jobs
-                    WHERE (created_at, capture_id) < (SELECT created_at, capture_id FROM capture_jobs
-                                                      WHERE capture_id = ?)
-                    ORDER BY created_at DESC, capture_id DESC LIMIT ?"""
-                rows = conn.execute(sql, (after, clamp(limit, 0)))
-            return [_job_from_json(job) for (job,) in rows]
+                clauses.append(
+                    "(created_at, capture_id) < (SELECT created_at, capture_id FROM capture_jobs "
+                    "WHERE capture_id = ?)"
+                )
+                params.append(after)
+            sql = (
+                f"SELECT job FROM capture_jobs WHERE {' AND '.join(clauses)} "
+                "ORDER BY created_at DESC, capture_id DESC LIMIT ?"
+            )
+            return [_job_from_json(job) for (job,) in conn.execute(sql, [*params, clamp(limit, 0)])]
 
         return await self._read(page)
 
@@ -565,13 +593,20 @@ def _recover(conn: sqlite3.Connection) -> int:
 
 
 def _event_row(
-    record: EventRecord, row_id: int, commit: int, position: int, capture_id: str, record_time: int
+    record: EventRecord,
+    row_id: int,
+    commit: int,
+    position: int,
+    capture_id: str,
+    organisation: str | None,
+    record_time: int,
 ) -> tuple[object, ...]:
     return (
         row_id,
         commit,
         position,
         capture_id,
+        organisation,
         record.event_id,
         record.event_hash,
         record.dedup_key,
@@ -590,7 +625,7 @@ def _event_row(
 
 def _save_job(conn: sqlite3.Connection, job: CaptureJob) -> None:
     document = orjson.dumps(dataclasses.asdict(job))
-    conn.execute(_SAVE_JOB, (job.capture_id, job.created_at, int(job.running), document))
+    conn.execute(_SAVE_JOB, (job.capture_id, job.created_at, int(job.running), job.organisation, document))
 
 
 _JOB_FIELDS = frozenset(f.name for f in dataclasses.fields(CaptureJob))
