@@ -30,6 +30,22 @@ class Settings(BaseSettings):
     )
     per_page_default: int = Field(default=30, ge=1, description="Page size when a query gives no perPage.")
     per_page_max: int = Field(default=1000, ge=1, description="Largest page size a client may ask for.")
+    oauth_issuer: str | None = Field(
+        default=None,
+        description="Issuer of accepted OAuth2 bearer tokens (JWTs); with the audience and key set.",
+    )
+    oauth_audience: str | None = Field(default=None, description="Audience accepted tokens must name.")
+    oauth_jwks: str | None = Field(
+        default=None, description="The issuer's JSON Web Key Set: an https URL, or a file."
+    )
+    oauth_organisation_claim: str = Field(default="org", description="Token claim naming the organisation.")
+    oauth_roles_claim: str = Field(default="roles", description="Token claim listing the roles.")
+    rate_limit_per_minute: int = Field(
+        default=1200, ge=1, description="Requests a key (or token subject) may make per minute."
+    )
+    query_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest a query, a list or a trace may run before it is stopped."
+    )
     shutdown_grace_seconds: float = Field(
         default=30.0, ge=0, description="How long shutdown waits for running captures."
     )
