@@ -370,6 +370,49 @@ def test_a_body_nested_100000_levels_deep_is_400(client: EpcisClient) -> None:
     assert all_events(client) == []
 
 
+def nested(depth: int) -> Any:
+    """An extension value of `depth` objects, one inside the other."""
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = {"ex:inner": value}
+    return value
+
+
+@pytest.mark.parametrize("path", ["/capture", "/events"])
+def test_a_body_the_repository_could_not_store_is_400_naming_where(client: EpcisClient, path: str) -> None:
+    """Nesting the parser reads (up to 1024 levels) but no store can keep (over 254) was a 500."""
+    event = object_event(1, **{"ex:deep": nested(300)})
+    body = document(event) if path == "/capture" else {**event, "@context": CONTEXT}
+    response = client.post(path, json=body)
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["type"] == "epcisException:ValidationException" and "254 levels" in problem["detail"]
+    where = "/epcisBody/eventList/0/ex:deep" if path == "/capture" else "/ex:deep"
+    (error,) = problem["errors"]
+    assert error["pointer"].startswith(where + "/ex:inner/")
+    assert all_events(client) == [] and client.get("/capture").json() == []
+
+
+def test_the_deepest_body_the_repository_takes_is_stored_and_read_back(client: EpcisClient) -> None:
+    # 254 levels: the document, epcisBody, eventList, the event, then 250 in the extension.
+    sent = object_event(1, **{"ex:deep": nested(250)})
+    assert client.capture(document(sent))["success"]
+    (got,) = all_events(client, AS_CAPTURED)
+    assert got["ex:deep"] == sent["ex:deep"]
+    response = client.post("/capture", json=document(object_event(2, **{"ex:deep": nested(251)})))
+    assert response.status_code == 400
+
+
+def test_an_extension_value_no_store_can_hold_as_an_instant_is_kept_as_text(client: EpcisClient) -> None:
+    """RFC 3339 text before the year 1 in UTC is no instant (it was a 500 when facts were drawn)."""
+    early = "0001-01-01T00:00:00+14:00"
+    assert client.capture(document(object_event(1, **{"ex:when": early})))["success"]
+    (got,) = all_events(client, AS_CAPTURED, **{"EQ_https://example.org/ns/when": early})
+    assert got["ex:when"] == early
+    ordered = all_events(client, AS_CAPTURED, orderBy="https://example.org/ns/when")
+    assert [event["ex:when"] for event in ordered] == [early]
+
+
 @pytest.mark.parametrize("media_type", ["text/plain", "application/xml", "multipart/form-data", ""])
 def test_other_media_types_are_415(client: EpcisClient, media_type: str) -> None:
     response = client.post(
@@ -440,6 +483,30 @@ def test_hostile_documents_are_400_and_leave_nothing(client: EpcisClient, body: 
             "/epcisBody/eventList/0/epcList/0",
             "class",
         ),
+        # Valid RFC 3339, but outside the years 1 to 9999 in UTC: was a 500 when stored or hashed.
+        (
+            lambda e: e.update(eventTime="0001-01-01T00:00:00+14:00"),
+            "/epcisBody/eventList/0/eventTime",
+            "0001 to 9999",
+        ),
+        (
+            lambda e: e.update(eventTime="9999-12-31T23:59:59.9995Z"),  # its hash form rounds to 10000
+            "/epcisBody/eventList/0/eventTime",
+            "0001 to 9999",
+        ),
+        (
+            lambda e: e.update(
+                sensorElementList=[
+                    {
+                        "sensorReport": [
+                            {"type": "Temperature", "value": 4, "time": "9999-12-31T23:00:00-01:30"}
+                        ]
+                    }
+                ]
+            ),
+            "/epcisBody/eventList/0/sensorElementList/0/sensorReport/0/time",
+            "0001 to 9999",
+        ),
     ],
     ids=[
         "no offset",
@@ -450,6 +517,9 @@ def test_hostile_documents_are_400_and_leave_nothing(client: EpcisClient, body: 
         "month 13",
         "malformed SGTIN",
         "class in epcList",
+        "eventTime before the year 1",
+        "eventTime rounding into 10000",
+        "sensor time after 9999",
     ],  # fmt: skip
 )
 def test_C_CAP_12_invalid_events_are_400_naming_the_path(

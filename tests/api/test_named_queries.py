@@ -145,6 +145,17 @@ def test_a_hostile_context_is_a_clear_400(client: EpcisClient, context: Any) -> 
     assert_problem(client.get("/queries/ctx"), 404, "NoSuchNameException")
 
 
+def test_a_definition_nested_deeper_than_can_be_stored_is_400_naming_where(client: EpcisClient) -> None:
+    """An @context the parser reads but no store can keep (was a 500 when the definition was stored)."""
+    context: Any = {"ex": "https://example.org/ns/"}
+    for _ in range(300):
+        context = [context]
+    response = client.post("/queries", json={"name": "deep", "query": {"@context": context, "EQ_ex:a": "1"}})
+    problem = assert_problem(response, 400, "ValidationException")
+    assert problem["errors"][0]["pointer"].startswith("/query/@context/0/0/")
+    assert_problem(client.get("/queries/deep"), 404, "NoSuchNameException")
+
+
 def test_malformed_json_is_400(client: EpcisClient) -> None:
     response = client.post(
         "/queries", content=b'{"name": "x", "query": {', headers={"Content-Type": "application/json"}

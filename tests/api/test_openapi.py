@@ -177,3 +177,62 @@ def test_query_operations_declare_every_parameter_the_repository_reads(path: str
     for name in PARAMETER_NAMES:
         if "<" in name:
             assert name.partition("_")[2] in operation["description"], name
+
+
+def _responses(document: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    return [
+        (path, method, status, response)
+        for path, method in sorted(operations(document))
+        for status, response in document["paths"][path][method]["responses"].items()
+    ]
+
+
+def test_every_operation_documents_the_problems_of_every_request() -> None:
+    """The GS1 version headers are read on every request: 400 when malformed, 406 when not ours."""
+    document = ours()
+    for path, method in operations(document):
+        responses = document["paths"][path][method]["responses"]
+        assert {"400", "406"} <= set(responses), (path, method)
+        assert "422" not in responses, (path, method)  # invalid requests are 400 problems here
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_every_error_response_is_a_problem_with_its_status() -> None:
+    document = ours()
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail"} <= set(problem["required"])
+    for path, method, status, response in _responses(document):
+        if status[0] in "45":
+            (media_type,) = response["content"]
+            schema = response["content"][media_type]["schema"]
+            assert media_type == "application/problem+json", (path, method, status)
+            assert schema["allOf"][0] == {"$ref": "#/components/schemas/Problem"}, (path, method, status)
+            assert schema["allOf"][1]["properties"]["status"] == {"const": int(status)}
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "statuses"),
+    [
+        ("/capture", "post", {"202", "400", "406", "413", "415"}),
+        ("/events", "post", {"201", "400", "406", "409", "413", "415"}),
+        ("/queries", "post", {"201", "400", "406", "409", "413", "415"}),
+        ("/events", "get", {"200", "400", "406", "413"}),
+        ("/events/{eventID}", "get", {"200", "400", "404", "406"}),
+        ("/queries/{queryName}/events", "get", {"200", "400", "404", "406", "413"}),
+        ("/epcs/{epc}/events", "get", {"200", "400", "404", "406", "413"}),
+        ("/traces/back", "get", {"200", "400", "404", "406"}),
+        ("/capture/{captureID}", "get", {"200", "400", "404", "406"}),
+    ],
+)
+def test_operations_document_the_statuses_they_answer(path: str, method: str, statuses: set[str]) -> None:
+    assert set(ours()["paths"][path][method]["responses"]) == statuses
+
+
+def test_bodies_are_documented_as_answered() -> None:
+    paths = ours()["paths"]
+    # The 202 of a capture has no body (FastAPI would document a JSON one).
+    assert "content" not in paths["/capture"]["post"]["responses"]["202"]
+    # Events and collections come in JSON-LD when Accept asks for it.
+    for path in ("/events", "/events/{eventID}", "/", "/epcs", "/epcs/{epc}", "/traces/forward"):
+        content = paths[path]["get"]["responses"]["200"]["content"]
+        assert set(content) == {"application/json", "application/ld+json"}, path

@@ -177,6 +177,9 @@ def test_a_plus_sign_decoded_as_space_gets_a_helpful_error(client: EpcisClient) 
         ("perPage=many", "perPage"),
         ("perPage=%C2%B2", "perPage"),  # a superscript two: a digit to str.isdigit, not to int
         ("perPage=100000", "perPage"),
+        ("maxEventCount=%C2%B2", "maxEventCount"),
+        ("eventCountLimit=%C2%B2&orderBy=eventTime", "eventCountLimit"),
+        ("GE_eventTime=0001-01-01T00:00:00%2B14:00", "GE_eventTime"),
         ("nextPageToken=not-a-token", "nextPageToken"),
     ],
 )

@@ -49,6 +49,14 @@ def test_repeated_values_are_kept_once() -> None:
         ({"EQ_nothing": ["x"]}, "EQ_nothing"),
         ({"EQ_action": ["add"]}, "EQ_action"),
         ({"LT_recordTime": ["x"]}, "LT_recordTime"),
+        # RFC 3339, but before the year 1 in UTC: no instant a store can keep (was an OverflowError).
+        ({"GE_eventTime": ["0001-01-01T00:00:00+14:00"]}, "GE_eventTime"),
+        ({"LT_eventTime": ["9999-12-31T23:59:59-14:00"]}, "LT_eventTime"),
+        # A digit to str.isdigit, not to int() (was a ValueError); too many digits for int() or a store.
+        ({"maxEventCount": ["\u00b2"]}, "maxEventCount"),
+        ({"eventCountLimit": ["\u00b2"], "orderBy": ["eventTime"]}, "eventCountLimit"),
+        ({"maxEventCount": ["9" * 5000]}, "maxEventCount"),
+        ({"maxEventCount": ["9223372036854775808"]}, "maxEventCount"),
     ],
 )
 def test_bad_parameters_are_named(params: dict[str, list[str]], parameter: str) -> None:

@@ -180,6 +180,7 @@ def test_tracing_forward_starts_at_the_time_asked(robusta: EpcisClient) -> None:
         ({}, "id"),
         ({"id": " "}, "id"),
         ({"id": "urn:x", "at": "yesterday"}, "at"),
+        ({"id": "urn:x", "at": "0001-01-01T00:00:00+14:00"}, "at"),  # no instant: before the year 1 in UTC
         ({"id": "urn:x", "asOf": "2027-01-01T00:00:00 07:00"}, "asOf"),
         ({"id": "urn:x", "depth": "0"}, "depth"),
         ({"id": "urn:x", "depth": "deep"}, "depth"),
@@ -392,7 +393,14 @@ def test_a_window_limits_the_events_followed_and_says_what_it_left_out(robusta: 
 
 
 @pytest.mark.parametrize(
-    "window", ["2027-01-01T00:00:00Z", "/", "2027-02-01T00:00:00Z/2027-01-01T00:00:00Z", "x/y"]
+    "window",
+    [
+        "2027-01-01T00:00:00Z",
+        "/",
+        "2027-02-01T00:00:00Z/2027-01-01T00:00:00Z",
+        "x/y",
+        "/9999-12-31T23:59:59-14:00",
+    ],
 )
 def test_a_malformed_window_is_400(robusta: EpcisClient, window: str) -> None:
     response = robusta.get("/traces/back", params={"id": chain.RC_2701, "window": window})

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Path, Request
 from starlette.responses import Response
 
 from epcis_repo.api import discovery
-from epcis_repo.api.bodies import read_json
+from epcis_repo.api.bodies import BODY_PROBLEMS, read_json
 from epcis_repo.api.deps import RepositoryDep
 from epcis_repo.api.documents import rendered_event
 from epcis_repo.api.headers import OutputDep, options
@@ -39,6 +39,12 @@ def _json_body(model: type[Any], description: str) -> dict[str, Any]:
     }
 
 
+_INVALID_BODY = (
+    "ValidationException: the body is not well-formed JSON, not what the operation takes, or not valid "
+    "EPCIS 2.0 (`errors` points at each violation); or an invalid header."
+)
+
+
 def _behaviour(value: str | None) -> Behaviour:
     if value is None:
         return Behaviour.ROLLBACK
@@ -58,7 +64,14 @@ def _behaviour(value: str | None) -> Behaviour:
     status_code=202,
     summary="Capture an EPCISDocument or EPCISQueryDocument asynchronously",
     openapi_extra=_json_body(EPCISDocument, "An EPCISDocument or EPCISQueryDocument (JSON/JSON-LD)."),
-    responses={202: {"description": "Accepted; Location names the capture job."}},
+    # An empty 202 (FastAPI would otherwise document a JSON body).
+    response_class=Response,
+    responses={
+        202: {"description": "Accepted; Location names the capture job."},
+        400: {"description": _INVALID_BODY},
+        **BODY_PROBLEMS,
+        413: {"description": "CaptureLimitExceededException: more events, or more bytes, than the limits."},
+    },
 )
 async def capture_document(
     request: Request,
@@ -115,7 +128,12 @@ async def list_capture_jobs(request: Request, repository: RepositoryDep) -> Resp
     return Response(orjson.dumps([job_json(j) for j in jobs]), media_type="application/json", headers=headers)
 
 
-@router.get("/capture/{captureID}", name="read_capture_job", summary="The state of one capture job")
+@router.get(
+    "/capture/{captureID}",
+    name="read_capture_job",
+    summary="The state of one capture job",
+    responses={404: {"description": "No such capture job."}},
+)
 async def read_capture_job(
     repository: RepositoryDep, capture_id: Annotated[str, Path(alias="captureID")]
 ) -> Response:
@@ -163,7 +181,9 @@ async def capture_job_options(
     openapi_extra=_json_body(ObjectEvent, "One EPCIS event of any type, with its @context."),
     responses={
         201: {"description": "Stored; Location names the event."},
-        409: {"description": "Already stored."},
+        400: {"description": _INVALID_BODY},
+        409: {"description": "ResourceAlreadyExistsException: already stored."},
+        **BODY_PROBLEMS,
     },
 )
 async def capture_event(request: Request, repository: RepositoryDep, output: OutputDep) -> Response:

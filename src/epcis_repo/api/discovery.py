@@ -16,7 +16,9 @@ from typing import Any
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
+from epcis_repo.api.bodies import JSON_MEDIA_TYPES
 from epcis_repo.api.headers import discovery_headers
+from epcis_repo.api.problems import PROBLEM_JSON
 from epcis_repo.query.params import PARAMETER_NAMES
 
 _URI: dict[str, Any] = {"type": "string", "format": "uri"}
@@ -197,14 +199,100 @@ def path_parameter(name: str, description: str, example: str | None = None) -> d
 
 def paging_extra(*path: dict[str, Any]) -> dict[str, Any]:
     """`openapi_extra` of a paginated collection (with its path parameters, if any)."""
-    return {"parameters": [*path, _ref("perPage"), _ref("nextPageToken")]}
+    return {
+        "parameters": [*path, _ref("perPage"), _ref("nextPageToken")],
+        "responses": {"400": {"description": PARAMETER_PROBLEM}},
+    }
 
 
 def query_extra(*path: dict[str, Any], fixed: str | None = None) -> dict[str, Any]:
     """`openapi_extra` of an events query: paging and every fixed-name parameter but `fixed` (the one
-    the resource's path stands for)."""
+    the resource's path stands for); the query document in JSON or JSON-LD, and its problems."""
     names = [name for name, _, _ in QUERY_PARAMETERS if name != fixed]
-    return {"parameters": [*path, _ref("perPage"), _ref("nextPageToken"), *map(_ref, names)]}
+    return {
+        "parameters": [*path, _ref("perPage"), _ref("nextPageToken"), *map(_ref, names)],
+        "responses": query_responses(),
+    }
+
+
+# --- responses ---------------------------------------------------------------------------------------
+
+# The `responses` of a route, by status code.
+Responses = dict[int | str, dict[str, Any]]
+
+
+def json_content(schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The `content` of a response in JSON, or in JSON-LD when Accept asks for it (the same body)."""
+    return {media_type: {"schema": dict(schema or {})} for media_type in JSON_MEDIA_TYPES}
+
+
+PARAMETER_PROBLEM = (
+    "QueryParameterException naming the parameter (`parameter`, and a pointer to it in `errors`): an "
+    "unknown parameter or an invalid value; or a ValidationException for an invalid header."
+)
+
+
+def query_responses() -> Responses:
+    """The responses of an operation that answers an events query (GET /events and the like)."""
+    return {
+        "200": {
+            "description": "An EPCISQueryDocument with a page of the events; Link names the next page.",
+            "content": json_content(),
+        },
+        "400": {"description": PARAMETER_PROBLEM},
+        "413": {"description": "QueryTooLargeException: more events match than maxEventCount allows."},
+    }
+
+
+# The problems any operation may answer, whatever its own (api.headers.GS1Headers reads the GS1 version
+# headers of every request).
+_EVERY_OPERATION: dict[str, str] = {
+    "400": "ValidationException: a header is malformed (a GS1 version header that is not a version).",
+    "406": "NotAcceptableException: the GS1 version headers ask for an EPCIS or CBV version this "
+    "repository (2.0.0) does not speak; or, for a response with events or a collection, Accept allows "
+    "neither JSON nor JSON-LD.",
+}
+# An RFC 7807 problem as problems.Problem writes it.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An RFC 7807 problem with the standard's epcisException type.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "pattern": "^(epcisException:[A-Za-z]+Exception|about:blank)$"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string", "description": "The path of the request."},
+        "errors": {
+            "type": "array",
+            "description": "What is wrong, where: a JSON Pointer into the body, or to a query parameter.",
+            "items": {
+                "type": "object",
+                "required": ["pointer", "detail"],
+                "properties": {
+                    "pointer": {"type": "string"},
+                    "detail": {"type": "string"},
+                    "rule": {"type": "string"},
+                },
+            },
+        },
+        "parameter": {
+            "type": "string",
+            "description": "The query parameter a QueryParameterException is about.",
+        },
+        "header": {"type": "string", "description": "The header an invalid-header problem is about."},
+    },
+    # A QueryParameterException always names its parameter.
+    "if": {"properties": {"type": {"const": "epcisException:QueryParameterException"}}},
+    "then": {"required": ["parameter", "errors"]},
+}
+
+
+def _problem_content(status: str) -> dict[str, Any]:
+    problem = {"$ref": "#/components/schemas/Problem"}
+    return {
+        PROBLEM_JSON: {"schema": {"allOf": [problem, {"properties": {"status": {"const": int(status)}}}]}}
+    }
 
 
 # --- completing the generated document -----------------------------------------------------------------
@@ -225,7 +313,13 @@ def served_methods(routes: Sequence[BaseRoute]) -> dict[str, set[str]]:
 def complete(document: dict[str, Any], routes: Sequence[BaseRoute]) -> None:
     """Add the shared parameters, an OPTIONS operation for every path that answers OPTIONS, and the
     GS1 headers to every operation (the middleware reads them on every request)."""
-    document.setdefault("components", {}).setdefault("parameters", {}).update(COMPONENTS)
+    components = document.setdefault("components", {})
+    components.setdefault("parameters", {}).update(COMPONENTS)
+    schemas = components.setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    # FastAPI documents a 422 for the requests it validates; problems.install answers those 400.
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
     paths: dict[str, dict[str, Any]] = document.setdefault("paths", {})
     for path, served in served_methods(routes).items():
         if "OPTIONS" in served and "options" not in paths.get(path, {}):
@@ -234,6 +328,7 @@ def complete(document: dict[str, Any], routes: Sequence[BaseRoute]) -> None:
         for method, operation in operations.items():
             if method in _METHODS:
                 _add_headers(operation, document)
+                _add_problems(operation)
 
 
 def _options_operation(path: str, served: set[str]) -> dict[str, Any]:
@@ -259,6 +354,17 @@ def _add_headers(operation: dict[str, Any], document: dict[str, Any]) -> None:
     for name in GS1_HEADERS:
         if ("header", name.lower()) not in declared:
             parameters.append(_ref(name))
+
+
+def _add_problems(operation: dict[str, Any]) -> None:
+    """The problems every operation may answer, and the problem schema for each error response."""
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    responses.pop("422", None)
+    for status, description in _EVERY_OPERATION.items():
+        responses.setdefault(status, {"description": description})
+    for status, response in responses.items():
+        if status[0] in "45":
+            response.setdefault("content", _problem_content(status))
 
 
 def _resolve(parameter: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:

@@ -90,7 +90,15 @@ def _per_page(given: Mapping[str, list[str]], repository: Repository) -> int:
     return page_size(given.get("perPage", []), repository.settings)
 
 
-@router.get("/events/{eventID:path}", name="read_event", summary="One event and its error declarations")
+@router.get(
+    "/events/{eventID:path}",
+    name="read_event",
+    summary="One event and its error declarations",
+    responses={
+        200: {"description": "An EPCISQueryDocument with the event.", "content": discovery.json_content()},
+        404: {"description": "No event has this eventID."},
+    },
+)
 async def read_event(
     request: Request,
     repository: RepositoryDep,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from epcis_repo.api import discovery
-from epcis_repo.api.bodies import read_json
+from epcis_repo.api.bodies import BODY_PROBLEMS, read_json
 from epcis_repo.api.deps import RepositoryDep
 from epcis_repo.api.events import answer_query
 from epcis_repo.api.headers import OutputDep, options
@@ -42,7 +42,12 @@ def _definition(query: NamedQuery) -> dict[str, Any]:
     summary="Create a named query",
     responses={
         201: {"description": "Created; Location names the query."},
-        409: {"description": "Name taken."},
+        400: {
+            "description": "ValidationException: not a named query, or an invalid name; "
+            "QueryParameterException naming an invalid parameter of the query."
+        },
+        409: {"description": "ResourceAlreadyExistsException: the name is taken."},
+        **BODY_PROBLEMS,
     },
 )
 async def create_query(request: Request, repository: RepositoryDep) -> Response:
@@ -89,7 +94,12 @@ async def list_queries(request: Request, repository: RepositoryDep) -> Response:
     )
 
 
-@router.get("/queries/{queryName}", name="read_query", summary="A named query's definition")
+_NO_QUERY: discovery.Responses = {404: {"description": "No query has this name."}}
+
+
+@router.get(
+    "/queries/{queryName}", name="read_query", summary="A named query's definition", responses=_NO_QUERY
+)
 async def read_query(repository: RepositoryDep, name: Annotated[str, Path(alias="queryName")]) -> Response:
     query = await repository.store.get_named_query(name)
     if query is None:
@@ -97,7 +107,7 @@ async def read_query(repository: RepositoryDep, name: Annotated[str, Path(alias=
     return Response(orjson.dumps(_definition(query)), media_type="application/json")
 
 
-@router.delete("/queries/{queryName}", status_code=204, summary="Delete a named query")
+@router.delete("/queries/{queryName}", status_code=204, summary="Delete a named query", responses=_NO_QUERY)
 async def delete_query(repository: RepositoryDep, name: Annotated[str, Path(alias="queryName")]) -> Response:
     if not await repository.store.delete_named_query(name):
         raise not_found(f"query named {name!r}")
@@ -105,7 +115,10 @@ async def delete_query(repository: RepositoryDep, name: Annotated[str, Path(alia
 
 
 @router.get(
-    "/queries/{queryName}/events", summary="Run a named query", openapi_extra=discovery.paging_extra()
+    "/queries/{queryName}/events",
+    summary="Run a named query",
+    openapi_extra=discovery.paging_extra(),
+    responses={**discovery.query_responses(), **_NO_QUERY},
 )
 async def run_named_query(
     request: Request,

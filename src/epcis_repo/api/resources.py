@@ -193,7 +193,7 @@ def _schema(items: dict[str, Any], description: str, minimum: int = 0) -> dict[i
         "required": ["@context", "type", "member"],
         "properties": {"@context": {}, "type": {"type": "string", "enum": ["Collection"]}, "member": member},
     }
-    return {200: {"description": description, "content": {"application/json": {"schema": schema}}}}
+    return {200: {"description": description, "content": discovery.json_content(schema)}}
 
 
 # --- the top level ------------------------------------------------------------------------------------
@@ -203,9 +203,10 @@ def _schema(items: dict[str, Any], description: str, minimum: int = 0) -> dict[i
     "/",
     tags=["Discovery"],
     summary="The top-level resources (TopLevelResourceCollection)",
-    responses=_schema(
-        {"type": "string", "enum": list(TOP_LEVEL)}, "The top-level resources.", len(TOP_LEVEL)
-    ),
+    responses={
+        **_schema({"type": "string", "enum": list(TOP_LEVEL)}, "The top-level resources.", len(TOP_LEVEL)),
+        400: {"description": discovery.PARAMETER_PROBLEM},
+    },
 )
 async def top_level(request: Request) -> Response:
     if request.query_params:
@@ -367,7 +368,12 @@ for _family in FAMILIES:
     description="Page tokens are stateless keyset cursors: the token itself holds the query and where "
     "its page ended, and the repository keeps nothing for it. Releasing one frees nothing, so any "
     "token this repository issues is answered 204; a string that is not such a token is a 400.",
-    responses={204: {"description": "Released (nothing was held)."}},
+    responses={
+        204: {"description": "Released (nothing was held)."},
+        400: {
+            "description": "QueryParameterException naming `token`: not a page token this repository issued."
+        },
+    },
 )
 async def release_page_token(token: str) -> Response:
     try:

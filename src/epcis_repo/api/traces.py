@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from epcis_repo.api import discovery
 from epcis_repo.api.deps import RepositoryDep
 from epcis_repo.api.headers import OutputDep, options, response_media_type
 from epcis_repo.api.problems import not_found, query_problem
@@ -68,6 +69,13 @@ _PARAMETERS: list[dict[str, Any]] = [
 ]
 
 
+_RESPONSES: discovery.Responses = {
+    200: {"description": "The trace report (docs/trace.md).", "content": discovery.json_content()},
+    400: {"description": discovery.PARAMETER_PROBLEM},
+    404: {"description": "No event has the identifier."},
+}
+
+
 async def _answer(
     direction: Direction, request: Request, repository: RepositoryDep, output: OutputDep
 ) -> Response:
@@ -93,6 +101,7 @@ async def _answer(
     "/traces/back",
     summary="Trace back to the origins (plots, farms) with quantities",
     openapi_extra={"parameters": _PARAMETERS},
+    responses=_RESPONSES,
 )
 async def trace_back(request: Request, repository: RepositoryDep, output: OutputDep) -> Response:
     return await _answer(Direction.BACK, request, repository, output)
@@ -102,6 +111,7 @@ async def trace_back(request: Request, repository: RepositoryDep, output: Output
     "/traces/forward",
     summary="Trace forward to everything the material went into, and every party it reached",
     openapi_extra={"parameters": _PARAMETERS},
+    responses=_RESPONSES,
 )
 async def trace_forward(request: Request, repository: RepositoryDep, output: OutputDep) -> Response:
     return await _answer(Direction.FORWARD, request, repository, output)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from epcis_repo.epcis import identifiers
+from epcis_repo.epcis import identifiers, timestamps
 from epcis_repo.epcis.identifiers import Kind
 from epcis_repo.epcis.violations import Violation, pointer
 
@@ -23,10 +23,13 @@ RULES: Mapping[str, str] = {
     "objects; classes, lots and patterns belong in a quantity list (EPCIS 2.0, what dimension).",
     "class-identifier": "epcClass names a class of objects (a GTIN, a lot, a pattern), never one "
     "serialised object (EPCIS 2.0, QuantityElement).",
+    "timestamp-range": "The repository keeps, orders and hashes timestamps as instants of the years 0001 "
+    "to 9999 in UTC; RFC 3339 allows some it cannot hold (0001-01-01T00:00:00+14:00).",
 }
 
 _INSTANCE_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 _QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+_SENSOR_TIMES = ("time", "startTime", "endTime")
 
 
 def check_event(event: Mapping[str, Any]) -> list[Violation]:
@@ -47,6 +50,28 @@ def _violations(event: Mapping[str, Any]) -> Iterator[Violation]:
     for name in _QUANTITY_LISTS:
         for i, element in enumerate(event.get(name) or ()):
             yield from _identifier(element.get("epcClass", ""), pointer(name, i, "epcClass"), instance=False)
+    yield from _timestamps(event)
+
+
+def _timestamps(event: Mapping[str, Any]) -> Iterator[Violation]:
+    """The timestamps the repository reads as instants (to store, query and hash them)."""
+    found: list[tuple[Any, str]] = [(event.get("eventTime"), pointer("eventTime"))]
+    declaration = event.get("errorDeclaration") or {}
+    found.append((declaration.get("declarationTime"), pointer("errorDeclaration", "declarationTime")))
+    for i, element in enumerate(event.get("sensorElementList") or ()):
+        parts = [(element.get("sensorMetadata") or {}, pointer("sensorElementList", i, "sensorMetadata"))]
+        parts += [
+            (report, pointer("sensorElementList", i, "sensorReport", j))
+            for j, report in enumerate(element.get("sensorReport") or ())
+        ]
+        found += [(part.get(name), f"{where}/{name}") for part, where in parts for name in _SENSOR_TIMES]
+    for value, where in found:
+        if isinstance(value, str):
+            try:
+                timestamps.to_micros(value)
+                timestamps.to_hash_form(value)
+            except ValueError as error:
+                yield Violation(where, str(error), "timestamp-range")
 
 
 def _identifier(uri: str, where: str, *, instance: bool) -> Iterator[Violation]:

@@ -100,6 +100,8 @@ def _number(value: str) -> float:
 def instant(value: str) -> int:
     try:
         return timestamps.to_micros(value)
+    except timestamps.OutOfRange:
+        raise
     except ValueError:
         hint = " (a '+' in a URL must be written %2B)" if " " in value else ""
         raise ValueError(
@@ -215,6 +217,7 @@ _SCOPE_PATTERN = "|".join(re.escape(s) for s in sorted(_SCOPES, key=len, reverse
 _EXTENSION = re.compile(rf"(EQ|GT|GE|LT|LE|EXISTS)_({_SCOPE_PATTERN})?(.+)")
 _UNIT_PARAMETER = re.compile(rf"(EQ|GT|GE|LT|LE)_(quantity|{'|'.join(_STATISTICS)})_([A-Z0-9]{{2,4}})")
 _SHAPING = ("orderBy", "orderDirection", "eventCountLimit", "maxEventCount")
+_COUNT = re.compile(r"[0-9]{1,18}")
 
 
 def parse_query(
@@ -399,8 +402,9 @@ def _count(shaping: Mapping[str, str], name: str) -> int | None:
     if name not in shaping:
         return None
     written = shaping[name]
-    if not written.isdigit() or int(written) < 1:
-        raise QueryParameterError(name, f"{name} must be a positive integer")
+    # ASCII digits only (str.isdigit also takes "²", which int() refuses), few enough for any store.
+    if not _COUNT.fullmatch(written) or int(written) < 1:
+        raise QueryParameterError(name, f"{name} must be a positive integer of at most 18 digits")
     return int(written)
 
 

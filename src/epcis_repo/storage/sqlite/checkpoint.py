@@ -6,6 +6,10 @@ writes). Here the writer only commits, and a checkpointer thread, with a connect
 copies the new frames while the next capture is prepared: a passive checkpoint, which never
 blocks the writer or the readers. Durability is unchanged: a committed capture is in the WAL,
 fsynced, before its job is reported.
+
+A passive checkpoint never rewinds the log, and SQLite only starts it over when a write begins
+with every frame copied, which a writer that never pauses rarely meets: so once the log passes
+`RESTART_PAGES`, the writer restarts it itself, waiting for the copy to finish (`must_restart`).
 """
 
 from __future__ import annotations
@@ -18,18 +22,30 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+# About 256 MiB of log (4 KiB pages) at most between restarts.
+RESTART_PAGES = 65_536
+
+
 class Checkpointer:
     def __init__(self, path: Path, busy_timeout_ms: int) -> None:
         self._path = path
         self._busy_timeout_ms = busy_timeout_ms
         self._wake = threading.Event()
         self._stopping = False
+        self._log_pages = 0  # the size of the log at the last checkpoint
         self._thread = threading.Thread(target=self._run, name="epcis-sqlite-checkpoint", daemon=True)
         self._thread.start()
 
     def nudge(self) -> None:
         """New frames were committed: copy them when the thread is free."""
         self._wake.set()
+
+    def must_restart(self) -> bool:
+        """Whether the log has grown so that the writer should restart it before writing on."""
+        return self._log_pages >= RESTART_PAGES
+
+    def restarted(self) -> None:
+        self._log_pages = 0
 
     def stop(self) -> None:
         self._stopping = True
@@ -46,7 +62,8 @@ class Checkpointer:
                 if self._stopping:
                     return
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    _, log_pages, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self._log_pages = log_pages
                 except sqlite3.Error as error:  # the next nudge tries again; the WAL keeps everything
                     log.warning("SQLite checkpoint of %s failed: %s", self._path, error)
         finally:

@@ -373,6 +373,10 @@ class SqliteEventStore:
         _save_job(conn, job)
         conn.execute("COMMIT")
         if self._checkpointer is not None:
+            if self._checkpointer.must_restart():
+                # Copy the rest and start the log over (waits for readers of old frames to move on).
+                conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                self._checkpointer.restarted()
             self._checkpointer.nudge()
 
     def _abort_capture(self) -> bool:
