@@ -63,8 +63,18 @@ def _lower(headers: Any) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 
 
+def admin_key(data_dir: Path, env: dict[str, str]) -> str:
+    """A new administrator's key for the repository in `data_dir`, made as an operator makes one."""
+    command = ["keys", "create", "--data-dir", str(data_dir), "--org", "operator", "--role", "admin"]
+    made = subprocess.run(
+        [sys.executable, "-m", "epcis_repo", *command], env=env, capture_output=True, text=True, check=True
+    )
+    return made.stdout.split()[-1]
+
+
 class Server:
-    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str], key: str) -> None:
+        self.key = key
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -97,6 +107,7 @@ class Server:
 
     def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, dict[str, str], Any]:
         request = urllib.request.Request(self.base + path, data=body, method=method)
+        request.add_header("Authorization", f"Bearer {self.key}")
         if body is not None:
             request.add_header("Content-Type", "application/json")
         try:
@@ -145,10 +156,11 @@ class Server:
 
 def run_check(runs: int, events: int, data_dir: Path, env: dict[str, str]) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
+    key = admin_key(data_dir, env)
     earlier = 0  # events every later run must find intact
     duration = None
     for run in range(runs):
-        server = Server(data_dir, env)
+        server = Server(data_dir, env, key)
         try:
             if server.count() != earlier:
                 raise AssertionError(f"run {run}: {server.count()} events found, {earlier} expected")
@@ -172,7 +184,7 @@ def run_check(runs: int, events: int, data_dir: Path, env: dict[str, str]) -> li
         finally:
             if server.process.poll() is None:
                 server.kill()
-        server = Server(data_dir, env)
+        server = Server(data_dir, env, key)
         try:
             job = server.job(location)
             present = server.count(MATCH_epc=f"urn:epc:idpat:sgtin:8934567.{run + 100000:06d}.*") - 50

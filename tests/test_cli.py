@@ -189,13 +189,18 @@ def test_trace_asks_a_running_repository_with_url(robusta_folder: Path, tmp_path
             app, ["trace", "back", chain.RC_2701, "--data-dir", str(robusta_folder)]
         )
         assert local_is_locked.exit_code == 2 and "--url" in local_is_locked.output
-        result = CliRunner().invoke(
-            app, ["trace", "back", chain.RC_2701, "--url", f"http://127.0.0.1:{port}"]
+        url = f"http://127.0.0.1:{port}"
+        anonymous = CliRunner().invoke(app, ["trace", "back", chain.RC_2701, "--url", url])
+        assert anonymous.exit_code == 2 and "give --key" in anonymous.output, anonymous.output
+        made = CliRunner().invoke(
+            app, ["keys", "create", "--data-dir", str(robusta_folder), "--org", "auditor", "--role", "admin"]
         )
+        key = made.output.split()[-1]
+        result = CliRunner().invoke(app, ["trace", "back", chain.RC_2701, "--url", url, "--key", key])
         assert result.exit_code == 0, result.output
         assert "Origins:" in result.output and chain.FARM_LOTS["G4"] in result.output
         missing = CliRunner().invoke(
-            app, ["trace", "back", "urn:example:none", "--url", f"http://127.0.0.1:{port}"]
+            app, ["trace", "back", "urn:example:none", "--url", url], env={"EPCIS_API_KEY": key}
         )
         assert missing.exit_code == 1 and "There is no identifier" in missing.output
     finally:

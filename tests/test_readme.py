@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -80,8 +81,11 @@ def wait_until_up(port: int, server: subprocess.Popen[str], timeout: float = 120
     raise AssertionError("the server did not come up")
 
 
-def shell(script: str, cwd: Path) -> str:
-    done = subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=60)
+def shell(script: str, cwd: Path, key: str) -> str:
+    environment = {**os.environ, "EPCIS_KEY": key}
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=60, env=environment
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -100,20 +104,31 @@ def test_the_serve_command_and_the_curl_examples_work(tmp_path: Path) -> None:
         text=True,
         env={**os.environ, "EPCIS_MONGODB_URI": ""},
     )
+    started: list[str] = []
     try:
+        assert server.stdout is not None
+        # The first start prints an administrator key, the last word of its line.
+        for line in server.stdout:
+            started.append(line)
+            if "no API key existed" in line:
+                break
+        key = started[-1].split()[-1]
         wait_until_up(port, server)
         blocks = [
             b.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
             for b in re.findall(r"```sh\n(.*?)```", section("Using it"), re.S)
         ]
-        capture, job, single, queries = blocks
-        answer = shell(capture, tmp_path)
+        export_key, capture, job, single, queries = blocks
+        assert export_key.startswith("export EPCIS_KEY=")
+        unauthorised = shell(capture.replace('-H "Authorization: Bearer $EPCIS_KEY" ', ""), tmp_path, key)
+        assert unauthorised.startswith("HTTP/1.1 401")
+        answer = shell(capture, tmp_path, key)
         assert answer.startswith("HTTP/1.1 202")
         location = re.search(r"^location: (\S+)", answer, re.M | re.I)
         assert location is not None
         capture_id = location.group(1).rsplit("/", 1)[1]
         for _ in range(100):
-            state = json.loads(shell(job.replace("<captureID>", capture_id), tmp_path))
+            state = json.loads(shell(job.replace("<captureID>", capture_id), tmp_path, key))
             if not state["running"]:
                 break
             time.sleep(0.1)
@@ -129,8 +144,8 @@ def test_the_serve_command_and_the_curl_examples_work(tmp_path: Path) -> None:
             "epcList": ["urn:epc:id:sgtin:8934567.012345.1001"],
         }
         (tmp_path / "event.json").write_text(json.dumps(event))
-        assert shell(single, tmp_path).startswith("HTTP/1.1 201")
-        by_epc, by_step, by_id = (json.loads(shell(q, tmp_path)) for q in queries.strip().splitlines())
+        assert shell(single, tmp_path, key).startswith("HTTP/1.1 201")
+        by_epc, by_step, by_id = (json.loads(shell(q, tmp_path, key)) for q in queries.strip().splitlines())
         assert [e["bizStep"] for e in by_epc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]] == [
             "shipping",
             "receiving",
@@ -141,7 +156,27 @@ def test_the_serve_command_and_the_curl_examples_work(tmp_path: Path) -> None:
         )
     finally:
         server.terminate()
-        output = server.communicate(timeout=30)[0]
+        output = "".join(started) + server.communicate(timeout=30)[0]
     # A clean shutdown: uvicorn exits 0, or re-raises the SIGTERM it handled.
     assert server.returncode in (0, -15) and "Application shutdown complete" in output, output
     assert f"with SQLite at {(tmp_path / 'data' / 'epcis.sqlite3').resolve()}" in output
+
+
+def test_the_access_commands_work(tmp_path: Path) -> None:
+    """Each command of the Access section, on a fresh data folder (`<key id>`: the key just made)."""
+    from typer.testing import CliRunner
+
+    from epcis_repo.cli import app
+
+    lines = re.findall(r"```\n(.*?)```", section("Access"), re.S)[0].strip().splitlines()
+    key_id = ""
+    for line in lines:
+        words = shlex.split(line.replace("<key id>", key_id or "none"))
+        assert words[0] == "epcis-repo", line
+        result = CliRunner().invoke(
+            app, [*words[1:], "--data-dir", str(tmp_path)], env={"EPCIS_MONGODB_URI": ""}
+        )
+        assert result.exit_code == 0, (line, result.output)
+        if words[1:3] == ["keys", "create"]:
+            key_id = result.output.split()[-1].split("_")[1]
+    assert "revoked" in CliRunner().invoke(app, ["keys", "list", "--data-dir", str(tmp_path)]).output

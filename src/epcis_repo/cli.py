@@ -7,6 +7,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from epcis_repo.cli_access import grants_app, keys_app, orgs_app
 from epcis_repo.settings import Settings
 
 app = typer.Typer(
@@ -50,6 +51,9 @@ def serve(
 
 trace_app = typer.Typer(help="Trace a product's chain back to its origins or forward to its customers.")
 app.add_typer(trace_app, name="trace")
+app.add_typer(keys_app, name="keys")
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(grants_app, name="grants")
 
 
 def _trace(
@@ -63,6 +67,7 @@ def _trace(
     as_json: bool,
     url: str | None,
     data_dir: Path | None,
+    key: str | None = None,
 ) -> None:
     import asyncio
     import json
@@ -74,7 +79,7 @@ def _trace(
     params["depth"] = str(depth) if depth is not None else None
     given = {name: value for name, value in params.items() if value is not None}
     if url is not None:
-        document = _trace_over_http(url, direction, given)
+        document = _trace_over_http(url, direction, given, key)
     else:
         settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
         document = asyncio.run(_trace_locally(settings, Direction(direction), given))
@@ -107,20 +112,32 @@ async def _trace_locally(settings: Settings, direction: Any, given: dict[str, st
     return report
 
 
-def _trace_over_http(url: str, direction: str, given: dict[str, str]) -> dict[str, Any]:
+def _trace_over_http(url: str, direction: str, given: dict[str, str], key: str | None) -> dict[str, Any]:
     import json
     import urllib.error
     import urllib.parse
     import urllib.request
 
+    headers = {}
+    if key:
+        if not key.isprintable() or any(c.isspace() for c in key):
+            _fail("--key (or EPCIS_API_KEY) holds spaces or control characters: not an API key")
+        headers["Authorization"] = f"Bearer {key}"
     address = f"{url.rstrip('/')}/traces/{direction}?{urllib.parse.urlencode(given)}"
+    request = urllib.request.Request(address, headers=headers)
     try:
-        with urllib.request.urlopen(address, timeout=120) as response:
+        with urllib.request.urlopen(request, timeout=120) as response:
             found: dict[str, Any] = json.load(response)
             return found
     except urllib.error.HTTPError as error:
         problem = json.load(error) if error.headers.get_content_type().endswith("json") else {}
-        _fail(problem.get("detail") or str(error), code=1 if error.code == 404 else 2)
+        detail = problem.get("detail") or str(error)
+        if error.code == 401:
+            hint = "the key was refused" if key else "it needs an API key: give --key or set EPCIS_API_KEY"
+            _fail(f"{url} did not accept the request ({detail}): {hint}")
+        if error.code == 403:
+            _fail(f"{url} refused the request ({detail}): the key may not trace (it needs the query role)")
+        _fail(detail, code=1 if error.code == 404 else 2)
     except (urllib.error.URLError, OSError) as error:
         _fail(f"cannot reach {url}: {error}")
 
@@ -148,6 +165,14 @@ _DataDir = Annotated[
     Path | None,
     typer.Option(help="Folder of the embedded store [default: EPCIS_DATA_DIR, else ./epcis-data]."),
 ]
+_Key = Annotated[
+    str | None,
+    typer.Option(
+        envvar="EPCIS_API_KEY",
+        show_envvar=True,
+        help="API key sent to the repository --url names (Authorization: Bearer).",
+    ),
+]
 _Id = Annotated[str, typer.Argument(help="EPC URN or GS1 Digital Link of an instance, lot or container.")]
 
 
@@ -161,10 +186,11 @@ def trace_back(
     quantity: _Quantity = None,
     as_json: _Json = False,
     url: _Url = None,
+    key: _Key = None,
     data_dir: _DataDir = None,
 ) -> None:
     """Trace back to the origins (plots, farms), with the quantity and share of each."""
-    _trace("back", identifier, at, as_of, depth, quantity, window, as_json, url, data_dir)
+    _trace("back", identifier, at, as_of, depth, quantity, window, as_json, url, data_dir, key)
 
 
 @trace_app.command("forward")
@@ -176,10 +202,11 @@ def trace_forward(
     depth: _Depth = None,
     as_json: _Json = False,
     url: _Url = None,
+    key: _Key = None,
     data_dir: _DataDir = None,
 ) -> None:
     """Trace forward to every lot, shipment and party the material reached."""
-    _trace("forward", identifier, at, as_of, depth, None, window, as_json, url, data_dir)
+    _trace("forward", identifier, at, as_of, depth, None, window, as_json, url, data_dir, key)
 
 
 def main() -> None:

@@ -225,7 +225,27 @@ def test_every_error_response_is_a_problem_with_its_status() -> None:
     ],
 )
 def test_operations_document_the_statuses_they_answer(path: str, method: str, statuses: set[str]) -> None:
-    assert set(ours()["paths"][path][method]["responses"]) == statuses
+    # Every one needs credentials: 401 without valid ones, 403 without the role, 429 over the rate.
+    assert set(ours()["paths"][path][method]["responses"]) == statuses | {"401", "403", "429"}
+
+
+def test_every_operation_but_discovery_needs_a_bearer_credential() -> None:
+    document = ours()
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": document["components"]["securitySchemes"]["bearer"]["description"],
+    }
+    open_operations = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method in {"get", "post", "delete", "options"}:
+                if operation.get("security") == [{"bearer": []}]:
+                    assert {"401", "403", "429"} <= set(operation["responses"]), (path, method)
+                else:
+                    open_operations.append((path, method))
+    assert all(method == "options" for _, method in open_operations if _ != "/"), open_operations
+    assert ("/", "get") in open_operations
 
 
 def test_bodies_are_documented_as_answered() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import jwt
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
@@ -16,6 +18,11 @@ from epcis_repo.api import capture, discovery, events, problems, queries, resour
 from epcis_repo.api.bodies import BodyLimits
 from epcis_repo.api.deps import Repository
 from epcis_repo.api.headers import GS1Headers
+from epcis_repo.api.security import Access, RateLimiter
+from epcis_repo.auth import keys
+from epcis_repo.auth.access import AccessStore, open_configured_access
+from epcis_repo.auth.model import Role
+from epcis_repo.auth.tokens import TokenVerifier
 from epcis_repo.capture.schema import SchemaValidator
 from epcis_repo.capture.service import ALREADY_EXISTS, CaptureService
 from epcis_repo.capture.validation import check_document
@@ -28,26 +35,35 @@ from epcis_repo.trace.service import bring_lineage_up_to_date
 
 log = logging.getLogger(__name__)
 
+# The organisation of the admin key a first start creates.
+BOOTSTRAP_ORGANISATION = "admin"
+
 # Opens a store for the lifetime of the application and closes whatever it needed afterwards.
 StoreFactory = Callable[[Settings], AbstractAsyncContextManager[EventStore]]
+# Opens where keys, organisations and grants are kept, likewise.
+AccessFactory = Callable[[Settings], AbstractAsyncContextManager[AccessStore]]
 
 
 def create_app(
     settings: Settings | None = None,
     store_factory: StoreFactory = open_configured_store,
     *,
+    access_factory: AccessFactory = open_configured_access,
     demo: bool = False,
 ) -> FastAPI:
     """The application; `demo` loads the demonstration chain (epcis_repo.demo) at start-up.
 
-    Raises ValueError when the configured GCP length table cannot be read.
+    Raises ValueError when the configured GCP length table or OAuth2 settings cannot be used.
     """
     settings = settings or Settings()
     prefixes = company_prefix_table(settings)
+    tokens = token_verifier(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with store_factory(settings) as store:
+        async with store_factory(settings) as store, access_factory(settings) as access_store:
+            access = Access(access_store, tokens, RateLimiter(settings.rate_limit_per_minute))
+            access.bootstrap_key = await _bootstrap_key(access_store)
             await store.open()
             await bring_lineage_up_to_date(store)
             prefixes.add_stated(await store.company_prefixes())
@@ -59,6 +75,7 @@ def create_app(
                 schema=SchemaValidator.load(),
                 limits=BodyLimits(settings.capture_limit_bytes, settings.capture_limit_events),
                 prefixes=prefixes,
+                access=access,
             )
             if demo:
                 await _load_demo(app.state.repository)
@@ -96,6 +113,49 @@ def company_prefix_table(settings: Settings) -> CompanyPrefixes:
             raise ValueError(f"cannot read the GCP length table {path}: {error.strerror}") from None
         log.info("GCP length table %s: %d entries", path, count)
     return prefixes
+
+
+def token_verifier(settings: Settings) -> TokenVerifier | None:
+    """The verifier of OAuth2 bearer tokens, when an issuer is configured; ValueError when it is only
+    partly configured or its key set cannot be read."""
+    given = {
+        "EPCIS_OAUTH_ISSUER": settings.oauth_issuer,
+        "EPCIS_OAUTH_AUDIENCE": settings.oauth_audience,
+        "EPCIS_OAUTH_JWKS": settings.oauth_jwks,
+    }
+    if not any(given.values()):
+        return None
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        raise ValueError(f"OAuth2 bearer tokens need {', '.join(missing)} as well")
+    assert settings.oauth_issuer and settings.oauth_audience and settings.oauth_jwks
+    try:
+        return TokenVerifier(
+            settings.oauth_issuer,
+            settings.oauth_audience,
+            settings.oauth_jwks,
+            settings.oauth_organisation_claim,
+            settings.oauth_roles_claim,
+        )
+    except (OSError, ValueError, jwt.PyJWTError) as error:
+        raise ValueError(f"cannot read the JSON Web Key Set {settings.oauth_jwks}: {error}") from None
+
+
+async def _bootstrap_key(access: AccessStore) -> str | None:
+    """On a first start (no active key), an admin key, written to standard error once: the repository
+    is never open without credentials, and whoever starts it can make the others (docs/security.md)."""
+    if await access.has_active_key():
+        return None
+    key, record = keys.new_key(BOOTSTRAP_ORGANISATION, frozenset({Role.ADMIN}))
+    await access.add_key(record)
+    sys.stderr.write(
+        "epcis-repo: no API key existed, so an admin key was created (organisation "
+        f"{BOOTSTRAP_ORGANISATION!r}, key id {record.key_id}). It is shown only this once; send it as "
+        "'Authorization: Bearer <key>', make keys for partners with 'epcis-repo keys create', and "
+        f"revoke this one when you have your own. Key: {key}\n"
+    )
+    sys.stderr.flush()
+    return key
 
 
 async def _load_demo(repository: Repository) -> None:

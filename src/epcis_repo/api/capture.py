@@ -17,6 +17,8 @@ from epcis_repo.api.documents import rendered_event
 from epcis_repo.api.headers import OutputDep, options
 from epcis_repo.api.pages import collection_paging, next_link
 from epcis_repo.api.problems import Problem, not_found, validation_problem
+from epcis_repo.api.security import Caller, Capturer
+from epcis_repo.capture.service import Attribution
 from epcis_repo.capture.validation import InvalidDocument, check_document, check_event
 from epcis_repo.epcis.models import EPCISDocument, EPCISQueryDocument, ObjectEvent
 from epcis_repo.epcis.timestamps import from_micros
@@ -76,6 +78,7 @@ def _behaviour(value: str | None) -> Behaviour:
 async def capture_document(
     request: Request,
     repository: RepositoryDep,
+    caller: Capturer,
     error_behaviour: Annotated[str | None, Header(alias="GS1-Capture-Error-Behaviour")] = None,
 ) -> Response:
     behaviour = _behaviour(error_behaviour)
@@ -104,9 +107,13 @@ async def capture_document(
             "(send GS1-Capture-Error-Behaviour: proceed to capture the valid ones).",
             violations,
         )
-    job = await repository.capture.submit(submission, behaviour)
+    job = await repository.capture.submit(submission, behaviour, _attribution(caller))
     location = str(request.url_for("read_capture_job", captureID=job.capture_id))
     return Response(status_code=202, headers={"Location": location})
+
+
+def _attribution(caller: Caller) -> Attribution:
+    return Attribution(caller.organisation, caller.principal.name)
 
 
 def _event_count(document: dict[str, Any]) -> int:
@@ -118,9 +125,11 @@ def _event_count(document: dict[str, Any]) -> int:
 
 
 @router.get("/capture", summary="List capture jobs, newest first", openapi_extra=discovery.paging_extra())
-async def list_capture_jobs(request: Request, repository: RepositoryDep) -> Response:
+async def list_capture_jobs(request: Request, repository: RepositoryDep, caller: Capturer) -> Response:
+    """The jobs of the caller's organisation (every job, for an administrator)."""
     limit, after = collection_paging(request, repository.settings, "capture jobs", "GET /capture")
-    jobs = await repository.store.list_jobs(after, limit + 1)
+    organisation = None if caller.sees_everything else caller.organisation
+    jobs = await repository.store.list_jobs(after, limit + 1, organisation)
     headers = {}
     if len(jobs) > limit:
         jobs = jobs[:limit]
@@ -135,10 +144,10 @@ async def list_capture_jobs(request: Request, repository: RepositoryDep) -> Resp
     responses={404: {"description": "No such capture job."}},
 )
 async def read_capture_job(
-    repository: RepositoryDep, capture_id: Annotated[str, Path(alias="captureID")]
+    repository: RepositoryDep, caller: Capturer, capture_id: Annotated[str, Path(alias="captureID")]
 ) -> Response:
     job = await repository.store.get_job(capture_id)
-    if job is None:
+    if job is None or not (caller.sees_everything or job.organisation == caller.organisation):
         raise not_found(f"capture job {capture_id!r}")
     return Response(orjson.dumps(job_json(job)), media_type="application/json")
 
@@ -165,12 +174,9 @@ async def capture_options(repository: RepositoryDep) -> Response:
     )
 
 
+# OPTIONS needs no credentials, so it says nothing of whether a job exists.
 @router.options("/capture/{captureID}", include_in_schema=False)
-async def capture_job_options(
-    repository: RepositoryDep, capture_id: Annotated[str, Path(alias="captureID")]
-) -> Response:
-    if await repository.store.get_job(capture_id) is None:
-        raise not_found(f"capture job {capture_id!r}")
+async def capture_job_options() -> Response:
     return options("OPTIONS, GET")
 
 
@@ -186,7 +192,9 @@ async def capture_job_options(
         **BODY_PROBLEMS,
     },
 )
-async def capture_event(request: Request, repository: RepositoryDep, output: OutputDep) -> Response:
+async def capture_event(
+    request: Request, repository: RepositoryDep, output: OutputDep, caller: Capturer
+) -> Response:
     event = await read_json(request, repository.limits)
     if isinstance(event, dict) and event.get("type") in DOCUMENT_TYPES:
         detail = "POST /events takes one event; send EPCIS documents to POST /capture."
@@ -194,7 +202,7 @@ async def capture_event(request: Request, repository: RepositoryDep, output: Out
     violations = await asyncio.to_thread(check_event, event, repository.schema, standalone=True)
     if violations:
         raise validation_problem("The event is not a valid EPCIS 2.0 event.", violations)
-    outcome = await repository.capture.capture_event(event)
+    outcome = await repository.capture.capture_event(event, _attribution(caller))
     record = outcome.record
     if outcome.conflict is not None:
         detail = f"Not stored: {outcome.conflict}."

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from epcis_repo.api.bodies import BodyLimits
+from epcis_repo.api.security import Access
 from epcis_repo.capture.schema import SchemaValidator
 from epcis_repo.capture.service import CaptureService
 from epcis_repo.epcis.rendering import CompanyPrefixes
@@ -26,6 +27,7 @@ class Repository:
     limits: BodyLimits
     # The GCP length table and every company prefix a capture stated; captures add to it.
     prefixes: CompanyPrefixes
+    access: Access
 
 
 def _repository(request: Request) -> Repository:

@@ -252,6 +252,13 @@ _EVERY_OPERATION: dict[str, str] = {
     "repository (2.0.0) does not speak; or, for a response with events or a collection, Accept allows "
     "neither JSON nor JSON-LD.",
 }
+# The problems of an operation that needs credentials (api.security).
+_SECURED: dict[str, str] = {
+    "401": "SecurityException: no credentials, or an API key or token that is not valid "
+    "(WWW-Authenticate: Bearer).",
+    "403": "SecurityException: the credentials lack the role the operation needs.",
+    "429": "Too many requests with these credentials (Retry-After says when to try again).",
+}
 # An RFC 7807 problem as problems.Problem writes it.
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -360,7 +367,8 @@ def _add_problems(operation: dict[str, Any]) -> None:
     """The problems every operation may answer, and the problem schema for each error response."""
     responses: dict[str, Any] = operation.setdefault("responses", {})
     responses.pop("422", None)
-    for status, description in _EVERY_OPERATION.items():
+    secured = _SECURED if operation.get("security") else {}
+    for status, description in {**_EVERY_OPERATION, **secured}.items():
         responses.setdefault(status, {"description": description})
     for status, response in responses.items():
         if status[0] in "45":

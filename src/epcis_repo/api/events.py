@@ -15,6 +15,7 @@ from epcis_repo.api.documents import query_document
 from epcis_repo.api.headers import OutputDep, options, response_media_type
 from epcis_repo.api.pages import PAGING, next_link, page_size
 from epcis_repo.api.problems import Problem, not_found, query_problem
+from epcis_repo.api.security import Caller, Reader
 from epcis_repo.epcis.context import namespaces
 from epcis_repo.epcis.rendering import OutputControl
 from epcis_repo.query.model import AnyOf, EventQuery, Field
@@ -37,14 +38,17 @@ _RENDER_IN_THREAD = 100
     # The parameters are read from the query string (answer_query); this only declares them.
     openapi_extra=discovery.query_extra(),
 )
-async def query_events(request: Request, repository: RepositoryDep, output: OutputDep) -> Response:
+async def query_events(
+    request: Request, repository: RepositoryDep, output: OutputDep, caller: Reader
+) -> Response:
     given = {name: request.query_params.getlist(name) for name in request.query_params}
-    return await answer_query(request, repository, output, given, {})
+    return await answer_query(request, repository, caller, output, given, {})
 
 
 async def answer_query(
     request: Request,
     repository: Repository,
+    caller: Caller,
     output: OutputControl,
     given: dict[str, list[str]],
     fixed: dict[str, list[str]],
@@ -52,7 +56,8 @@ async def answer_query(
     query_name: str = "SimpleEventQuery",
 ) -> Response:
     """A page of events for query parameters `given` in a request (with perPage and nextPageToken),
-    plus `fixed` parameters the resource itself stands for (a named query's, or /epcs/{epc}'s)."""
+    plus `fixed` parameters the resource itself stands for (a named query's, or /epcs/{epc}'s), among
+    the events the caller may see."""
     media_type = response_media_type(request)
     filters = {name: values for name, values in given.items() if name not in PAGING}
     limit = _per_page(given, repository)
@@ -69,7 +74,7 @@ async def answer_query(
     params = token.params if token is not None else {**filters, **fixed}
     declared = {**namespaces(None), **output.extensions.by_prefix, **(prefixes or {})}
     try:
-        page = await run_query(repository.store, params, declared, limit, token)
+        page = await run_query(repository.store, params, declared, limit, token, caller.visible)
     except QueryParameterError as error:
         raise query_problem(error.parameter, error.detail) from None
     except QueryTooLarge as error:
@@ -103,10 +108,11 @@ async def read_event(
     request: Request,
     repository: RepositoryDep,
     output: OutputDep,
+    caller: Reader,
     event_id: Annotated[str, Path(alias="eventID")],
 ) -> Response:
     media_type = response_media_type(request)
-    query = EventQuery((AnyOf(Field.EVENT_ID, (event_id,)),))
+    query = EventQuery((AnyOf(Field.EVENT_ID, (event_id,)),), visible=caller.visible)
     events = await repository.store.find_events(query, None, _SAME_ID_LIMIT)
     if not events:
         raise not_found(f"event with eventID {event_id!r}")

@@ -12,11 +12,12 @@ from starlette.responses import Response
 
 from epcis_repo.api import discovery
 from epcis_repo.api.bodies import BODY_PROBLEMS, read_json
-from epcis_repo.api.deps import RepositoryDep
+from epcis_repo.api.deps import Repository, RepositoryDep
 from epcis_repo.api.events import answer_query
 from epcis_repo.api.headers import OutputDep, options
 from epcis_repo.api.pages import PAGING, collection_paging, next_link
 from epcis_repo.api.problems import Problem, not_found, query_problem, validation_problem
+from epcis_repo.api.security import Caller, Reader
 from epcis_repo.epcis.context import namespaces
 from epcis_repo.epcis.timestamps import now_micros
 from epcis_repo.epcis.violations import Violation
@@ -50,7 +51,7 @@ def _definition(query: NamedQuery) -> dict[str, Any]:
         **BODY_PROBLEMS,
     },
 )
-async def create_query(request: Request, repository: RepositoryDep) -> Response:
+async def create_query(request: Request, repository: RepositoryDep, caller: Reader) -> Response:
     body = await read_json(request, repository.limits)
     if not isinstance(body, dict) or set(body) - {"name", "query"}:
         detail = 'A named query is {"name": <string>, "query": {<query parameters>}}.'
@@ -67,7 +68,7 @@ async def create_query(request: Request, repository: RepositoryDep) -> Response:
         parse_query(params, {**namespaces(None), **prefixes})
     except QueryParameterError as error:
         raise query_problem(error.parameter, error.detail) from None
-    stored = NamedQuery(name, now_micros(), orjson.dumps(query))
+    stored = NamedQuery(name, now_micros(), orjson.dumps(query), owner=caller.organisation)
     if not await repository.store.save_named_query(stored):
         raise Problem(
             409, "ResourceAlreadyExistsException", "Query exists", f"A query named {name!r} exists."
@@ -82,9 +83,10 @@ async def create_query(request: Request, repository: RepositoryDep) -> Response:
 
 
 @router.get("/queries", summary="Named queries, in name order", openapi_extra=discovery.paging_extra())
-async def list_queries(request: Request, repository: RepositoryDep) -> Response:
+async def list_queries(request: Request, repository: RepositoryDep, caller: Reader) -> Response:
     limit, after = collection_paging(request, repository.settings, "queries", "GET /queries")
-    queries = await repository.store.list_named_queries(after, limit + 1)
+    owner = None if caller.sees_everything else caller.organisation
+    queries = await repository.store.list_named_queries(after, limit + 1, owner)
     headers = {}
     if len(queries) > limit:
         queries = queries[:limit]
@@ -100,15 +102,26 @@ _NO_QUERY: discovery.Responses = {404: {"description": "No query has this name."
 @router.get(
     "/queries/{queryName}", name="read_query", summary="A named query's definition", responses=_NO_QUERY
 )
-async def read_query(repository: RepositoryDep, name: Annotated[str, Path(alias="queryName")]) -> Response:
-    query = await repository.store.get_named_query(name)
-    if query is None:
-        raise not_found(f"query named {name!r}")
+async def read_query(
+    repository: RepositoryDep, caller: Reader, name: Annotated[str, Path(alias="queryName")]
+) -> Response:
+    query = await _owned(repository, caller, name)
     return Response(orjson.dumps(_definition(query)), media_type="application/json")
 
 
+async def _owned(repository: Repository, caller: Caller, name: str) -> NamedQuery:
+    """The caller's organisation's query of that name (any, for an administrator); 404 otherwise."""
+    query = await repository.store.get_named_query(name)
+    if query is None or not (caller.sees_everything or query.owner == caller.organisation):
+        raise not_found(f"query named {name!r}")
+    return query
+
+
 @router.delete("/queries/{queryName}", status_code=204, summary="Delete a named query", responses=_NO_QUERY)
-async def delete_query(repository: RepositoryDep, name: Annotated[str, Path(alias="queryName")]) -> Response:
+async def delete_query(
+    repository: RepositoryDep, caller: Reader, name: Annotated[str, Path(alias="queryName")]
+) -> Response:
+    await _owned(repository, caller, name)
     if not await repository.store.delete_named_query(name):
         raise not_found(f"query named {name!r}")
     return Response(status_code=204)
@@ -124,11 +137,10 @@ async def run_named_query(
     request: Request,
     repository: RepositoryDep,
     output: OutputDep,
+    caller: Reader,
     name: Annotated[str, Path(alias="queryName")],
 ) -> Response:
-    query = await repository.store.get_named_query(name)
-    if query is None:
-        raise not_found(f"query named {name!r}")
+    query = await _owned(repository, caller, name)
     given = {key: request.query_params.getlist(key) for key in request.query_params}
     unknown = sorted(set(given) - set(PAGING))
     if unknown:
@@ -137,7 +149,7 @@ async def run_named_query(
             unknown[0], f"{unknown[0]}: a named query's parameters are fixed by its definition"
         )
     params, prefixes = definition_params(orjson.loads(query.definition))
-    return await answer_query(request, repository, output, given, params, prefixes, query_name=name)
+    return await answer_query(request, repository, caller, output, given, params, prefixes, query_name=name)
 
 
 @router.options("/queries", include_in_schema=False)
@@ -145,17 +157,12 @@ async def queries_options() -> Response:
     return options("OPTIONS, GET, POST")
 
 
+# OPTIONS needs no credentials, so it says nothing of whether a query exists.
 @router.options("/queries/{queryName}", include_in_schema=False)
-async def query_options(repository: RepositoryDep, name: Annotated[str, Path(alias="queryName")]) -> Response:
-    if await repository.store.get_named_query(name) is None:
-        raise not_found(f"query named {name!r}")
+async def query_options() -> Response:
     return options("OPTIONS, GET, DELETE")
 
 
 @router.options("/queries/{queryName}/events", include_in_schema=False)
-async def query_events_options(
-    repository: RepositoryDep, name: Annotated[str, Path(alias="queryName")]
-) -> Response:
-    if await repository.store.get_named_query(name) is None:
-        raise not_found(f"query named {name!r}")
+async def query_events_options() -> Response:
     return options("OPTIONS, GET")

@@ -28,6 +28,7 @@ from epcis_repo.api.events import answer_query
 from epcis_repo.api.headers import OutputDep, options, response_media_type
 from epcis_repo.api.pages import collection_paging, next_link
 from epcis_repo.api.problems import not_found, query_problem
+from epcis_repo.api.security import Caller, Reader
 from epcis_repo.epcis import cbv
 from epcis_repo.epcis.context import STANDARD_CONTEXT
 from epcis_repo.epcis.identifiers import canonical_key
@@ -223,11 +224,12 @@ async def top_level_options() -> Response:
 # --- lists, values, their events ---------------------------------------------------------------------
 
 
-async def _stored(family: Family, value: str, repository: Repository) -> str:
-    """The stored form of a path value that names a resource; 404 otherwise."""
+async def _stored(family: Family, value: str, repository: Repository, caller: Caller) -> str:
+    """The stored form of a path value that names a resource (a standard value, or one an event the
+    caller may see has); 404 otherwise."""
     stored = family.canonical(value) if value.strip() else ""
     if stored and stored not in family.standard:
-        query = EventQuery((AnyOf(family.field, (stored,)),))
+        query = EventQuery((AnyOf(family.field, (stored,)),), visible=caller.visible)
         if not await repository.store.count_events(query, 1):
             stored = ""
     if not stored:
@@ -258,9 +260,11 @@ def _add_family(family: Family) -> None:
         family.example,
     )
 
-    async def list_values(request: Request, repository: RepositoryDep, output: OutputDep) -> Response:
+    async def list_values(
+        request: Request, repository: RepositoryDep, output: OutputDep, caller: Reader
+    ) -> Response:
         limit, after = collection_paging(request, repository.settings, family.collection, f"GET {path}")
-        found = await repository.store.distinct_values(family.field, after, limit + 1)
+        found = await repository.store.distinct_values(family.field, after, limit + 1, caller.visible)
         standard = (value for value in family.standard if after is None or value > after)
         # The store gave every value up to its last one, so the first limit + 1 of the union are right.
         values = sorted({*found, *standard})[: limit + 1]
@@ -270,56 +274,51 @@ def _add_family(family: Family) -> None:
             headers["Link"] = next_link(request, limit, AfterToken(family.collection, values[-1]).encode())
         return _collection(request, family.display(values, output, repository.prefixes), output, headers)
 
-    async def read(value: str, request: Request, repository: Repository) -> Response:
+    async def read(value: str, request: Request, repository: Repository, caller: Caller) -> Response:
         where = f"GET {path}/{{{family.parameter}}}"
         limit, after = collection_paging(request, repository.settings, _SUB_RESOURCES_KIND, where)
-        await _stored(family, value, repository)
+        await _stored(family, value, repository, caller)
         members = [name for name in SUB_RESOURCES if after is None or name > after]
         return _collection(request, members[:limit])
 
-    async def read_value(request: Request, repository: RepositoryDep) -> Response:
-        return await read(_value(request, family, False)[0], request, repository)
+    async def read_value(request: Request, repository: RepositoryDep, caller: Reader) -> Response:
+        return await read(_value(request, family, False)[0], request, repository, caller)
 
-    async def value_events(request: Request, repository: RepositoryDep, output: OutputDep) -> Response:
+    async def value_events(
+        request: Request, repository: RepositoryDep, output: OutputDep, caller: Reader
+    ) -> Response:
         value, events = _value(request, family, True)
         if not events:
-            return await read(value, request, repository)
+            return await read(value, request, repository, caller)
         if family.filter in request.query_params:
             raise query_problem(
                 family.filter, f"{family.filter} is fixed by the path of {path}/{{{family.parameter}}}/events"
             )
-        stored = await _stored(family, value, repository)
+        stored = await _stored(family, value, repository, caller)
         given = {name: request.query_params.getlist(name) for name in request.query_params}
-        return await answer_query(request, repository, output, given, {family.filter: [stored]})
+        return await answer_query(request, repository, caller, output, given, {family.filter: [stored]})
 
-    async def list_options() -> Response:
-        return options("OPTIONS, GET")
-
-    async def value_options(request: Request, repository: RepositoryDep) -> Response:
-        await _stored(family, _value(request, family, False)[0], repository)
-        return options("OPTIONS, GET")
-
-    async def events_options(request: Request, repository: RepositoryDep) -> Response:
-        await _stored(family, _value(request, family, True)[0], repository)
+    # OPTIONS needs no credentials, so it says nothing of whether a value is known.
+    async def options_answer() -> Response:
         return options("OPTIONS, GET")
 
     tags: list[str | Enum] = ["Top-level"]
     Endpoint = Callable[..., Awaitable[Response]]
     routes: list[tuple[str, Endpoint, Endpoint, str, dict[str, Any]]] = [
-        (path, list_values, list_options, f"list_{family.collection}", {
+        (path, list_values, options_answer, f"list_{family.collection}", {
             "summary": f"The {family.what}s the repository knows ({family.schema})",
             "description": _list_description(family),
             "openapi_extra": discovery.paging_extra(),
             "responses": _schema({"type": "string"}, f"A page of {family.what}s; Link names the next."),
         }),
-        (f"{item}/events", value_events, events_options, f"{family.parameter}_events", {
+        (f"{item}/events", value_events, options_answer, f"{family.parameter}_events", {
             "summary": f"Events of {family.one} (SimpleEventQuery with {family.filter} fixed)",
             "description": f"{discovery.QUERY_DESCRIPTION} The path stands for {family.filter}, which "
             "may not be given as well.",
             "openapi_extra": discovery.query_extra(declared, fixed=family.filter),
             "responses": {404: {"description": f"No event has this {family.what}."}},
         }),
-        (item, read_value, value_options, f"read_{family.parameter}", {
+        (item, read_value, options_answer, f"read_{family.parameter}", {
             "summary": f"The sub-resources of {family.one} (ResourceCollection)",
             "openapi_extra": discovery.paging_extra(declared),
             "responses": {
@@ -375,7 +374,7 @@ for _family in FAMILIES:
         },
     },
 )
-async def release_page_token(token: str) -> Response:
+async def release_page_token(token: str, caller: Reader) -> Response:
     try:
         PageToken.decode(token)
     except InvalidToken:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -12,6 +13,7 @@ from epcis_repo.api import discovery
 from epcis_repo.api.deps import RepositoryDep
 from epcis_repo.api.headers import OutputDep, options, response_media_type
 from epcis_repo.api.problems import not_found, query_problem
+from epcis_repo.api.security import Caller, Reader
 from epcis_repo.epcis.rendering import Renderer
 from epcis_repo.query.params import QueryParameterError
 from epcis_repo.trace.params import MAX_DEPTH, PARAMETERS, trace_request
@@ -77,7 +79,7 @@ _RESPONSES: discovery.Responses = {
 
 
 async def _answer(
-    direction: Direction, request: Request, repository: RepositoryDep, output: OutputDep
+    direction: Direction, request: Request, repository: RepositoryDep, output: OutputDep, caller: Caller
 ) -> Response:
     params = request.query_params
     for name in params:
@@ -91,7 +93,7 @@ async def _answer(
     except QueryParameterError as error:
         raise query_problem(error.parameter, error.detail) from None
     renderer = Renderer(output, repository.prefixes)
-    report = await trace_report(repository.store, asked, renderer.identifier)
+    report = await trace_report(repository.store, replace(asked, visible=caller.visible), renderer.identifier)
     if report is None:
         raise not_found(f"identifier {params.get('id')!r} in any event")
     return Response(orjson.dumps(report), media_type=media_type)
@@ -103,8 +105,10 @@ async def _answer(
     openapi_extra={"parameters": _PARAMETERS},
     responses=_RESPONSES,
 )
-async def trace_back(request: Request, repository: RepositoryDep, output: OutputDep) -> Response:
-    return await _answer(Direction.BACK, request, repository, output)
+async def trace_back(
+    request: Request, repository: RepositoryDep, output: OutputDep, caller: Reader
+) -> Response:
+    return await _answer(Direction.BACK, request, repository, output, caller)
 
 
 @router.get(
@@ -113,8 +117,10 @@ async def trace_back(request: Request, repository: RepositoryDep, output: Output
     openapi_extra={"parameters": _PARAMETERS},
     responses=_RESPONSES,
 )
-async def trace_forward(request: Request, repository: RepositoryDep, output: OutputDep) -> Response:
-    return await _answer(Direction.FORWARD, request, repository, output)
+async def trace_forward(
+    request: Request, repository: RepositoryDep, output: OutputDep, caller: Reader
+) -> Response:
+    return await _answer(Direction.FORWARD, request, repository, output, caller)
 
 
 @router.options("/traces/back", include_in_schema=False)

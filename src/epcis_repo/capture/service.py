@@ -45,6 +45,14 @@ class SingleCapture:
     conflict: str | None  # why the event was refused as already stored, if it was
 
 
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Who sends a capture: its events record the organisation (which decides who may see them)."""
+
+    organisation: str | None = None
+    principal: str | None = None  # the key id or token subject
+
+
 class CaptureService:
     """Stores captures through `store`; each adds the company prefixes its EPC URNs state to `prefixes`."""
 
@@ -53,26 +61,32 @@ class CaptureService:
         self._prefixes = prefixes
         self._running: set[asyncio.Task[None]] = set()
 
-    async def submit(self, submission: Submission, behaviour: Behaviour) -> CaptureJob:
+    async def submit(
+        self, submission: Submission, behaviour: Behaviour, by: Attribution = Attribution()
+    ) -> CaptureJob:
         """Record a durable job for the submission and capture it in the background."""
-        job = await self._new_job(submission, behaviour)
+        job = await self._new_job(submission, behaviour, by)
         task = asyncio.create_task(self._run(job, submission), name=f"capture {job.capture_id}")
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return job
 
-    async def capture(self, submission: Submission, behaviour: Behaviour) -> CaptureJob:
+    async def capture(
+        self, submission: Submission, behaviour: Behaviour, by: Attribution = Attribution()
+    ) -> CaptureJob:
         """Capture the submission and return its finished job."""
-        job = await self._new_job(submission, behaviour)
+        job = await self._new_job(submission, behaviour, by)
         await self._run(job, submission)
         return job
 
-    async def _new_job(self, submission: Submission, behaviour: Behaviour) -> CaptureJob:
+    async def _new_job(self, submission: Submission, behaviour: Behaviour, by: Attribution) -> CaptureJob:
         job = CaptureJob(
             capture_id=str(uuid.uuid4()),
             created_at=now_micros(),
             behaviour=behaviour,
             event_count=len(submission.events),
+            organisation=by.organisation,
+            principal=by.principal,
         )
         for index, violations in sorted(submission.invalid.items()):
             _add_error(job, _invalid_event(submission.event_pointer(index), index, violations))
@@ -124,11 +138,16 @@ class CaptureService:
             _settle(job, stored=0)
             await self._store.save_job(job)
 
-    async def capture_event(self, event: dict[str, Any]) -> SingleCapture:
+    async def capture_event(self, event: dict[str, Any], by: Attribution = Attribution()) -> SingleCapture:
         """Capture one validated event at once, all or nothing."""
         record = prepare(event, namespaces(event.get("@context")), None)
         job = CaptureJob(
-            capture_id=str(uuid.uuid4()), created_at=now_micros(), behaviour=Behaviour.ROLLBACK, event_count=1
+            capture_id=str(uuid.uuid4()),
+            created_at=now_micros(),
+            behaviour=Behaviour.ROLLBACK,
+            event_count=1,
+            organisation=by.organisation,
+            principal=by.principal,
         )
         conflicts = await self._conflicts([record])
         if conflicts:

@@ -16,7 +16,7 @@ import orjson
 
 from epcis_repo.epcis import timestamps
 from epcis_repo.epcis.context import extension_name, namespaces
-from epcis_repo.query.model import Cursor, EventQuery
+from epcis_repo.query.model import Cursor, EventQuery, Visibility
 from epcis_repo.query.params import QueryRequest, parse_query
 from epcis_repo.query.resolve import resolve
 from epcis_repo.query.tokens import PageToken
@@ -41,13 +41,15 @@ async def run_query(
     prefixes: Mapping[str, str],
     per_page: int,
     token: PageToken | None = None,
+    visible: Visibility | None = None,
 ) -> Page:
-    """One page of the query `params` describe, after `token` (which must carry the same `params`).
+    """One page of the query `params` describe, after `token` (which must carry the same `params`),
+    among the events `visible` allows (all when None).
 
     Raises QueryParameterError for a bad parameter and QueryTooLarge when maxEventCount is exceeded.
     """
     request = parse_query(params, prefixes)
-    query = EventQuery(await resolve(request, store), request.order)
+    query = EventQuery(await resolve(request, store), request.order, visible)
     if request.max_event_count is not None and token is None:
         if await store.count_events(query, request.max_event_count + 1) > request.max_event_count:
             raise QueryTooLarge(f"more than maxEventCount={request.max_event_count} events match")

@@ -24,7 +24,7 @@ async def run_trace(store: EventStore, request: TraceRequest) -> Trace | None:
     """The trace, or None when the repository knows nothing of the target (no event names it)."""
     graph = Graph(store, request.as_of, request.window)
     await _discover(store, graph, request)
-    if not graph.knows(request.target) and not await _mentioned(store, request.target):
+    if not graph.knows(request.target) and not await _mentioned(store, request):
         return None
     trace = Trace(request, request.at, None)
     if request.direction is Direction.BACK:
@@ -41,9 +41,11 @@ async def run_trace(store: EventStore, request: TraceRequest) -> Trace | None:
     return trace
 
 
-async def _mentioned(store: EventStore, key: str) -> bool:
+async def _mentioned(store: EventStore, request: TraceRequest) -> bool:
+    """Whether an event the caller may see names the target."""
     for field in (Field.ANY_EPC, Field.ANY_EPC_CLASS, Field.BIZ_LOCATION, Field.READ_POINT):
-        if await store.count_events(EventQuery((AnyOf(field, (key,)),)), 1):
+        query = EventQuery((AnyOf(field, (request.target,)),), visible=request.visible)
+        if await store.count_events(query, 1):
             return True
     return False
 
@@ -79,7 +81,9 @@ async def _discover(store: EventStore, graph: Graph, request: TraceRequest) -> N
     """Load the reachable part of the graph: the store reads hop by hop, `Discovery.step` names each
     next hop from the edges just read."""
     discovery = _Discovery(graph, request)
-    await store.explore_lineage([request.target], request.as_of, discovery.step, request.depth + 1)
+    await store.explore_lineage(
+        [request.target], request.as_of, discovery.step, request.depth + 1, request.visible
+    )
     await graph.load_masses()
 
 

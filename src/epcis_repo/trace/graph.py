@@ -14,6 +14,7 @@ class Graph:
     """Edges of the nodes loaded so far. An event declared erroneous by the record-time horizon
     `as_of` (or at all, without one) counts as never captured; `voided` names such events met.
     Edges of events outside the event-time `window` are left out; `beyond_window` names the nodes
+    that had some. Edges of events the caller may not see are left out too; `hidden` names the nodes
     that had some."""
 
     def __init__(
@@ -23,6 +24,7 @@ class Graph:
         self.as_of = as_of
         self.window = window
         self.beyond_window: set[str] = set()
+        self.hidden: set[str] = set()
         self.masses = UnitMasses()
         self.voided: set[str] = set()
         self._loaded: set[str] = set()
@@ -44,6 +46,9 @@ class Graph:
             if stored in self._seen:
                 continue
             self._seen.add(stored)
+            if not stored.visible:
+                self.hidden.update((stored.edge.source, stored.edge.target))
+                continue
             if stored.voided_at is not None and (self.as_of is None or stored.voided_at <= self.as_of):
                 self.voided.add(stored.event_id)
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from epcis_repo.query.model import Visibility
 from epcis_repo.trace.measures import Measure
 
 DEFAULT_DEPTH = 100
@@ -28,6 +29,8 @@ class TraceRequest:
     # How much of the target to trace back: a number and a unit code (None: the unit it is recorded
     # in, or a count); None: all of it.
     quantity: tuple[float, str | None] | None = None
+    # The events the caller may see (None: every one); the trace stops where they end.
+    visible: Visibility | None = None
 
 
 class Severity(StrEnum):

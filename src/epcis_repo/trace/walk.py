@@ -174,6 +174,15 @@ class Walk:
                 Severity.INFO,
                 f"events outside the window were not followed at {len(outside)} of the nodes reached",
             )
+        hidden = self.graph.hidden & set(self.trace.nodes)
+        if hidden:
+            self.finding(
+                "not-visible",
+                Severity.WARNING,
+                "the chain goes on in events this caller may not see, at "
+                + ", ".join(sorted(hidden))
+                + " (their owners may grant access)",
+            )
         if self.graph.voided:
             self.finding(
                 "voided-events",
