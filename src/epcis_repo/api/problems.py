@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from epcis_repo.epcis.violations import Violation, pointer
+from epcis_repo.storage.deadline import QueryTimeout
 from epcis_repo.storage.port import StorageError
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,17 @@ def install(app: FastAPI) -> None:
             for e in error.errors()
         ]
         return validation_problem("The request is not valid.", violations).response(request.url.path)
+
+    @app.exception_handler(QueryTimeout)
+    async def _timeout(request: Request, error: QueryTimeout) -> Response:
+        seconds = request.app.state.repository.settings.query_timeout_seconds
+        detail = (
+            f"The query ran longer than {seconds:g} s, the most this repository allows, and was stopped; "
+            "narrow it (a shorter time range, fewer values) or ask for smaller pages."
+        )
+        return Problem(413, "QueryTooComplexException", "Query too complex", detail).response(
+            request.url.path
+        )
 
     @app.exception_handler(StorageError)
     async def _storage(request: Request, error: StorageError) -> Response:

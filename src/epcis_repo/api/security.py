@@ -4,7 +4,7 @@ visibility every read applies (docs/security.md).
 Each operation but discovery depends on `Reader` (the query role) or `Capturer` (the capture role): a
 request without valid credentials is a 401, one whose key lacks the role a 403, one over its key's rate
 a 429. A reader's visibility is worked out once per request, from its organisation and the grants made
-to it, and handed to the store with every query.
+to it, and handed to the store with every query; its reads must finish within the query timeout.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from epcis_repo.auth.model import Principal, Role
 from epcis_repo.auth.tokens import InvalidToken, TokenVerifier
 from epcis_repo.auth.visibility import visibility
 from epcis_repo.query.model import Visibility
+from epcis_repo.storage.deadline import limit_reads
 
 BEARER = HTTPBearer(
     auto_error=False,
@@ -135,7 +136,10 @@ def requires(role: Role) -> Callable[..., Awaitable[Caller]]:
                 "Access to resource forbidden",
                 f"This operation needs the {role} role; these credentials have {held}.",
             )
-        if role is not Role.QUERY or principal.sees_everything:
+        if role is not Role.QUERY:
+            return Caller(principal)
+        limit_reads(request.app.state.repository.settings.query_timeout_seconds)
+        if principal.sees_everything:
             return Caller(principal)
         organisation = await access.store.get_organisation(principal.organisation)
         grants = await access.store.grants_to(principal.organisation)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from epcis_repo.epcis.timestamps import now_micros
 from epcis_repo.query.model import (
@@ -37,6 +37,7 @@ from epcis_repo.query.model import (
     MatchesKey,
     Visibility,
 )
+from epcis_repo.storage.deadline import QueryTimeout, deadline, remaining_ms
 from epcis_repo.storage.port import (
     AppendResult,
     Behaviour,
@@ -249,9 +250,9 @@ class MongoEventStore:
                 "position": 1,
             }
             cursor = self._events.find({"$and": filters}, {**projection, "_id": 0}).sort(sort).limit(limit)
-            docs = await cursor.to_list(length=None)
+            docs = await cursor.max_time_ms(_time_left()).to_list(length=None)
         except PyMongoError as error:
-            raise StorageError(f"MongoDB read failed: {error}") from error
+            raise _read_failed(error) from error
         return [
             StoredEvent(
                 d["eventID"],
@@ -266,9 +267,14 @@ class MongoEventStore:
         try:
             visible = await self._visible()
             filters = [{"commit": {"$lte": visible}}, *_conditions(query)]
-            return int(await self._events.count_documents({"$and": filters}, limit=max(cap, 1))) if cap else 0
+            if not cap:
+                return 0
+            found = await self._events.count_documents(
+                {"$and": filters}, limit=max(cap, 1), **_time_limit(_time_left())
+            )
+            return int(found)
         except PyMongoError as error:
-            raise StorageError(f"MongoDB read failed: {error}") from error
+            raise _read_failed(error) from error
 
     async def distinct_values(
         self, field: Field, after: str | None, limit: int, visible: Visibility | None = None
@@ -283,14 +289,16 @@ class MongoEventStore:
             if field in KEY_FIELDS:
                 pipeline += [{"$unwind": f"${name}"}, {"$match": {name: {"$gt": after or ""}}}]
             pipeline += [{"$group": {"_id": f"${name}"}}, {"$sort": {"_id": 1}}, {"$limit": max(limit, 1)}]
-            docs = await self._aggregate(self._events, pipeline)
+            docs = await self._aggregate(self._events, pipeline, _time_left())
         except PyMongoError as error:
-            raise StorageError(f"MongoDB read failed: {error}") from error
+            raise _read_failed(error) from error
         return [d["_id"] for d in docs][:limit]
 
     @staticmethod
-    async def _aggregate(collection: Any, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        cursor = collection.aggregate(pipeline)
+    async def _aggregate(
+        collection: Any, pipeline: list[dict[str, Any]], max_time_ms: int | None = None
+    ) -> list[dict[str, Any]]:
+        cursor = collection.aggregate(pipeline, **_time_limit(max_time_ms))
         if inspect.isawaitable(cursor):  # PyMongo's async API awaits aggregate; its test double does not
             cursor = await cursor
         docs: list[dict[str, Any]] = await cursor.to_list(length=None)
@@ -357,7 +365,7 @@ class MongoEventStore:
         if recorded_by is not None:
             query[str(Field.RECORD_TIME)] = {"$lte": recorded_by}
         projection = {"eventID": 1, str(Field.EVENT_TIME): 1, str(Field.RECORD_TIME): 1, "lineage": 1}
-        docs = await self._events.find(query, projection).to_list(None)
+        docs = await self._events.find(query, projection).max_time_ms(_time_left()).to_list(None)
         voided = await self._declared([doc["eventID"] for doc in docs], query["commit"])
         allowed: set[Any] | None = None
         if visible is not None:
@@ -729,3 +737,18 @@ def _job_from_document(doc: dict[str, Any]) -> CaptureJob:
         organisation=doc.get("organisation"),
         principal=doc.get("principal"),
     )
+
+
+def _time_left() -> int | None:
+    """Milliseconds the current request's reads may still run (QueryTimeout once none are left)."""
+    return remaining_ms(deadline())
+
+
+def _time_limit(max_time_ms: int | None) -> dict[str, int]:
+    return {} if max_time_ms is None else {"maxTimeMS": max_time_ms}
+
+
+def _read_failed(error: PyMongoError) -> StorageError:
+    if isinstance(error, ExecutionTimeout):
+        return QueryTimeout()
+    return StorageError(f"MongoDB read failed: {error}")

@@ -20,6 +20,7 @@ import functools
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,6 +30,7 @@ import orjson
 
 from epcis_repo.epcis.timestamps import now_micros
 from epcis_repo.query.model import Cursor, EventQuery, Field, Visibility
+from epcis_repo.storage.deadline import QueryTimeout, deadline
 from epcis_repo.storage.port import (
     AppendResult,
     Behaviour,
@@ -61,6 +63,7 @@ from epcis_repo.trace.model import LineageEdge, StoredEdge
 T = TypeVar("T")
 
 _BUSY_TIMEOUT_MS = 10_000  # WAL readers never wait for the writer; this covers checkpoints and opening
+_DEADLINE_CHECK_STEPS = 10_000  # virtual-machine steps between deadline checks (a few tens of microseconds)
 
 _INSERT_EVENT = """
     INSERT INTO events (id, commit_no, position, capture_id, captured_by, event_id, hash, dedup_key,
@@ -205,25 +208,36 @@ class SqliteEventStore:
         return self._writer
 
     async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work(connection)` on a reader thread with a read-only connection."""
+        """Run `work(connection)` on a reader thread with a read-only connection, stopped when the
+        request's deadline passes (storage.deadline)."""
         pool = self._reader_pool
         if pool is None:
             raise StorageError("The SQLite store is not open")
+        until = deadline()
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, self._with_reader, work)
+            return await asyncio.get_running_loop().run_in_executor(pool, self._with_reader, work, until)
         except RuntimeError as error:  # the pool shut down meanwhile
             raise StorageError("The SQLite store is closed") from error
+        except sqlite3.OperationalError as error:
+            if until is not None and str(error) == "interrupted":
+                raise QueryTimeout() from None
+            raise StorageError(f"SQLite read failed ({self._path}): {error}") from error
         except sqlite3.Error as error:
             raise StorageError(f"SQLite read failed ({self._path}): {error}") from error
 
-    def _with_reader(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _with_reader(self, work: Callable[[sqlite3.Connection], T], until: float | None) -> T:
         try:
             conn = self._idle_readers.get_nowait()
         except queue.Empty:
             conn = self._connect_reader()
+        if until is not None:
+            # SQLite calls this every so many steps of its virtual machine; true interrupts the statement.
+            conn.set_progress_handler(lambda: time.monotonic() >= until, _DEADLINE_CHECK_STEPS)
         try:
             return work(conn)
         finally:
+            if until is not None:
+                conn.set_progress_handler(None, 0)
             if conn.in_transaction:  # never hand on a connection stuck on an old snapshot
                 conn.execute("ROLLBACK")
             self._idle_readers.put(conn)
