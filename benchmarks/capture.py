@@ -71,6 +71,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/
 
 import orjson
 from generator import CHAIN_EVENTS, SupplyChains
@@ -89,6 +90,7 @@ from epcis_repo.epcis.timestamps import now_micros
 from epcis_repo.storage.port import Behaviour, EventRecord, VocabularyRecord
 from epcis_repo.storage.sqlite import SqliteEventStore, lineage
 from epcis_repo.storage.sqlite.store import _INSERT_EVENT, _INSERT_KEY, _INSERT_NUMBER, _event_row
+from scripts.admin_key import admin_key
 
 SMALL, LARGE = 100, 1_000  # events per document over HTTP
 MEMORY_SIZES = (100, 1_000, 10_000)
@@ -157,6 +159,7 @@ class Server:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         environment = {k: v for k, v in os.environ.items() if not k.startswith("EPCIS_")}  # SQLite, defaults
+        self.key = admin_key(data_dir, environment)
         self.log = (data_dir / "server.log").open("wb")
         command = [sys.executable, "-m", "epcis_repo", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(
@@ -205,7 +208,9 @@ class Server:
         self.log.close()
 
     def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, str | None, bytes]:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
+        headers = {"Authorization": f"Bearer {self.key}"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         self.connection.request(method, path, body, headers)
         response = self.connection.getresponse()
         return response.status, response.getheader("Location"), response.read()
@@ -487,7 +492,10 @@ def insert_rows(prepared: Prepared, base: int, commit: int) -> list[tuple[str, l
     rows = list(enumerate(records, start=base))
     texts = [(n, v, row) for row, r in rows for n, v in r.facts if isinstance(v, str)]
     return [
-        (_INSERT_EVENT, [_event_row(r, row, commit, row - base, capture_id, record_time) for row, r in rows]),
+        (
+            _INSERT_EVENT,
+            [_event_row(r, row, commit, row - base, capture_id, None, record_time) for row, r in rows],
+        ),
         (
             _INSERT_KEY,
             [(str(f), k, row) for row, r in rows for f, keys in r.keys.items() for k in keys] + texts,

@@ -58,6 +58,7 @@ import orjson
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the suite's client
 
 from generator import CHAIN_EVENTS, Chain, SupplyChains
 from stores import SEED, sqlite_store
@@ -71,6 +72,7 @@ from epcis_repo.query.named import definition_params
 from epcis_repo.query.service import run_query
 from epcis_repo.query.tokens import PageToken
 from epcis_repo.settings import Settings
+from tests.conftest import EpcisClient
 
 PER_PAGE = 100
 WARMUP = 3
@@ -325,7 +327,7 @@ def measure_store(events: int, runs: int) -> dict[str, Samples]:
     draws = Draws(events, random.Random(events))
     companies = min(draws.chains, COMPANIES)
     measured: dict[str, Samples] = {}
-    with TestClient(create_app(Settings(data_dir=path.parent))) as client:
+    with EpcisClient(create_app(Settings(data_dir=path.parent))) as client:  # sends an admin key
         save_named_queries(client, companies)
         try:
             for name, draw in EVENT_CLASSES.items():

@@ -30,6 +30,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scripts.admin_key import admin_key
+
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
 
 
@@ -61,15 +64,6 @@ def document(run: int, kind: str, events: int) -> bytes:
 
 def _lower(headers: Any) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
-
-
-def admin_key(data_dir: Path, env: dict[str, str]) -> str:
-    """A new administrator's key for the repository in `data_dir`, made as an operator makes one."""
-    command = ["keys", "create", "--data-dir", str(data_dir), "--org", "operator", "--role", "admin"]
-    made = subprocess.run(
-        [sys.executable, "-m", "epcis_repo", *command], env=env, capture_output=True, text=True, check=True
-    )
-    return made.stdout.split()[-1]
 
 
 class Server:
