@@ -148,6 +148,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX capture_jobs_organisation ON capture_jobs (organisation, created_at, capture_id)",
         "ALTER TABLE named_queries ADD COLUMN owner TEXT",
     ),
+    (
+        # The attributes of one version of an element (the primary key leads with the name, for
+        # EQ_ATTR queries): without this, reading an element's attributes scanned every attribute.
+        "CREATE INDEX vocabulary_attributes_element ON vocabulary_attributes (key, type, commit_no)",
+    ),
 )
 
 
