@@ -295,6 +295,28 @@ def test_a_trace_stops_at_what_the_caller_may_see_and_says_so(client: EpcisClien
     assert "not-visible" not in [f["rule"] for f in whole["findings"]]
 
 
+def test_only_the_organisation_that_captured_an_event_can_void_it(client: EpcisClient) -> None:
+    """B declaring A's roasting erroneous changes nothing of A's trace; A declaring it does."""
+    a, b = client.as_org("org-a"), client.as_org("org-b")
+    capture(client, a, transformation())
+    declaration = {
+        **transformation(),
+        "errorDeclaration": {"declarationTime": "2026-04-02T08:00:00+07:00", "reason": "incorrect_data"},
+    }
+    capture(client, b, declaration)
+    report = client.get("/traces/back", params={"id": LOT_OUT}, headers=a).json()
+    assert canonical_key(LOT_IN) in str(report)
+    assert "voided-events" not in [f["rule"] for f in report["findings"]]
+    capture(
+        client,
+        a,
+        {**declaration, "errorDeclaration": {**declaration["errorDeclaration"], "reason": "did_not_occur"}},
+    )
+    report = client.get("/traces/back", params={"id": LOT_OUT}, headers=a).json()
+    assert "voided-events" in [f["rule"] for f in report["findings"]]
+    assert canonical_key(LOT_IN) not in str(report["origins"])
+
+
 def test_a_grant_lets_a_trace_go_on(client: EpcisClient) -> None:
     a = client.as_org("org-a")
     capture(client, a, transformation())

@@ -44,6 +44,12 @@ def test_a_first_start_prints_an_admin_key_once_and_it_works(
     with TestClient(create_app(settings)) as client:
         assert "epcis_" not in capfd.readouterr().err
         assert client.get("/events", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        key_id = key.split("_")[1]
+        assert client.portal.call(client.app.state.repository.access.store.revoke_key, key_id, 1)  # type: ignore[attr-defined]
+    # Nor once every key is revoked: a printed key would be one more secret in the logs at each start.
+    with TestClient(create_app(settings)) as client:
+        assert "epcis_" not in capfd.readouterr().err
+        assert client.get("/events", headers={"Authorization": f"Bearer {key}"}).status_code == 401
 
 
 def test_the_key_is_stored_only_as_a_digest(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
@@ -186,6 +192,29 @@ def test_tokens_signed_without_the_provider_key_are_refused(
     confused = signed + "." + b64(hmac.new(public_pem, signed.encode(), hashlib.sha256).digest())
     for forged in (unsigned, confused):
         assert oauth_client.get("/events", headers=bearer(forged)).status_code == 401
+
+
+@pytest.mark.parametrize("algorithm", ["ES256", "EdDSA", "RS512", "PS256", "HS512"])
+def test_a_token_naming_another_algorithm_than_the_key_is_a_401_not_a_500(
+    oauth_client: EpcisClient, algorithm: str
+) -> None:
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = b64(json.dumps({"alg": algorithm, "typ": "JWT", "kid": "k1"}).encode())
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "x",
+        "exp": now + 600,
+        "org": "org-a",
+        "roles": ["admin"],
+    }
+    forged = f"{header}.{b64(json.dumps(claims).encode())}.{b64(b'not a signature' * 4)}"
+    answer = oauth_client.get("/events", headers=bearer(forged))
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["type"] == "epcisException:SecurityException"
 
 
 def test_partly_configured_tokens_stop_the_start(tmp_path: Path) -> None:

@@ -142,9 +142,10 @@ def token_verifier(settings: Settings) -> TokenVerifier | None:
 
 
 async def _bootstrap_key(access: AccessStore) -> str | None:
-    """On a first start (no active key), an admin key, written to standard error once: the repository
-    is never open without credentials, and whoever starts it can make the others (docs/security.md)."""
-    if await access.has_active_key():
+    """On a first start (no key was ever made), an admin key, written to standard error once: the
+    repository is never open without credentials, and whoever starts it can make the others
+    (docs/security.md). Once keys are revoked, `epcis-repo keys create` makes new ones."""
+    if await access.list_keys():
         return None
     key, record = keys.new_key(BOOTSTRAP_ORGANISATION, frozenset({Role.ADMIN}))
     await access.add_key(record)

@@ -35,6 +35,8 @@ BEARER = HTTPBearer(
     "configured identity provider.",
 )
 _CHALLENGE = 'Bearer realm="epcis-repo"'
+# Buckets kept before the full ones are forgotten (principals are keys and token subjects).
+_MOST_BUCKETS = 10_000
 
 
 class RateLimiter:
@@ -49,6 +51,8 @@ class RateLimiter:
     def wait_needed(self, name: str) -> float:
         """Take one request from `name`'s bucket: 0 when allowed, else the seconds until it would be."""
         now = self._clock()
+        if len(self._buckets) >= _MOST_BUCKETS:
+            self._forget_full(now)
         tokens, when = self._buckets.get(name, (float(self.per_minute), now))
         tokens = min(float(self.per_minute), tokens + (now - when) * self._rate)
         if tokens < 1.0:
@@ -56,6 +60,14 @@ class RateLimiter:
             return (1.0 - tokens) / self._rate
         self._buckets[name] = (tokens - 1.0, now)
         return 0.0
+
+    def _forget_full(self, now: float) -> None:
+        """Drop the buckets that have refilled (a caller back after a minute starts full anyway)."""
+        self._buckets = {
+            name: (tokens, when)
+            for name, (tokens, when) in self._buckets.items()
+            if tokens + (now - when) * self._rate < self.per_minute
+        }
 
 
 @dataclass(slots=True)

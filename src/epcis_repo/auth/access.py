@@ -34,8 +34,6 @@ class AccessStore(Protocol):
     async def revoke_key(self, key_id: str, at: int) -> bool:
         """Whether a key with that id was active."""
 
-    async def has_active_key(self) -> bool: ...
-
     async def set_organisation(self, organisation: Organisation) -> None: ...
 
     async def get_organisation(self, organisation_id: str) -> Organisation | None: ...
@@ -146,12 +144,6 @@ class SqliteAccessStore:
             )
         )
         return bool(cursor.rowcount)
-
-    async def has_active_key(self) -> bool:
-        row = await self._run(
-            lambda c: c.execute("SELECT 1 FROM api_keys WHERE revoked_at IS NULL").fetchone()
-        )
-        return row is not None
 
     async def set_organisation(self, organisation: Organisation) -> None:
         await self._run(
@@ -274,9 +266,6 @@ class MongoAccessStore:
     async def revoke_key(self, key_id: str, at: int) -> bool:
         result = await self._keys.update_one({"_id": key_id, "revokedAt": None}, {"$set": {"revokedAt": at}})
         return bool(result.modified_count)
-
-    async def has_active_key(self) -> bool:
-        return await self._keys.find_one({"revokedAt": None}) is not None
 
     async def set_organisation(self, organisation: Organisation) -> None:
         await self._organisations.update_one(

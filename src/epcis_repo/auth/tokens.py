@@ -46,31 +46,34 @@ class TokenVerifier:
     def principal(self, token: str) -> Principal:
         try:
             key = self._signing_key(token)
+            if key.algorithm_name not in _ALGORITHMS:
+                raise jwt.InvalidAlgorithmError(f"the key set's key is for {key.algorithm_name}")
+            # Only the algorithm of the key itself: a token naming another is refused, never tried.
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
-                algorithms=_ALGORITHMS,
+                algorithms=[key.algorithm_name],
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
-        except jwt.PyJWTError as error:
+        except (jwt.PyJWTError, TypeError, ValueError) as error:
             raise InvalidToken(f"the bearer token was refused: {error}") from None
         organisation = claims.get(self.organisation_claim)
         if not isinstance(organisation, str) or not organisation:
             raise InvalidToken(f"the token has no {self.organisation_claim!r} claim naming an organisation")
         return Principal(f"token:{claims['sub']}", organisation, _roles(claims.get(self.roles_claim)))
 
-    def _signing_key(self, token: str) -> Any:
+    def _signing_key(self, token: str) -> jwt.PyJWK:
         if self._client is not None:
-            return self._client.get_signing_key_from_jwt(token).key
+            return self._client.get_signing_key_from_jwt(token)
         assert self._keys is not None
         header = jwt.get_unverified_header(token)
         kid = header.get("kid")
         candidates = [k for k in self._keys.keys if kid is None or k.key_id == kid]
         if not candidates:
             raise jwt.InvalidKeyError(f"no key {kid!r} in the configured key set")
-        return candidates[0].key
+        return candidates[0]
 
 
 def _roles(value: Any) -> frozenset[Role]:

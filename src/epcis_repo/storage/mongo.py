@@ -364,7 +364,13 @@ class MongoEventStore:
         }
         if recorded_by is not None:
             query[str(Field.RECORD_TIME)] = {"$lte": recorded_by}
-        projection = {"eventID": 1, str(Field.EVENT_TIME): 1, str(Field.RECORD_TIME): 1, "lineage": 1}
+        projection = {
+            "eventID": 1,
+            str(Field.EVENT_TIME): 1,
+            str(Field.RECORD_TIME): 1,
+            str(Field.CAPTURED_BY): 1,
+            "lineage": 1,
+        }
         docs = await self._events.find(query, projection).max_time_ms(_time_left()).to_list(None)
         voided = await self._declared([doc["eventID"] for doc in docs], query["commit"])
         allowed: set[Any] | None = None
@@ -382,24 +388,26 @@ class MongoEventStore:
                             doc["eventID"],
                             doc[str(Field.EVENT_TIME)],
                             doc[str(Field.RECORD_TIME)],
-                            voided.get(doc["eventID"]),
+                            voided.get((doc["eventID"], doc.get(str(Field.CAPTURED_BY)))),
                             allowed is None or doc["_id"] in allowed,
                         )
                     )
         return found
 
-    async def _declared(self, event_ids: list[str], visible: dict[str, int]) -> dict[str, int]:
-        """The record time of the first visible error declaration about each of these events."""
-        first: dict[str, int] = {}
+    async def _declared(self, event_ids: list[str], visible: dict[str, int]) -> dict[tuple[str, Any], int]:
+        """The record time of the first visible error declaration about each of these events, by
+        eventID and the organisation that made it (only the event's own organisation's counts)."""
+        first: dict[tuple[str, Any], int] = {}
+        by = str(Field.CAPTURED_BY)
         for start in range(0, len(event_ids), _BATCH):
             query = {
                 "eventID": {"$in": event_ids[start : start + _BATCH]},
                 "ownedEventID": {"$exists": False},
                 "commit": visible,
             }
-            async for doc in self._events.find(query, {"eventID": 1, str(Field.RECORD_TIME): 1}):
-                time = doc[str(Field.RECORD_TIME)]
-                first[doc["eventID"]] = min(time, first.get(doc["eventID"], time))
+            async for doc in self._events.find(query, {"eventID": 1, str(Field.RECORD_TIME): 1, by: 1}):
+                time, declared = doc[str(Field.RECORD_TIME)], (doc["eventID"], doc.get(by))
+                first[declared] = min(time, first.get(declared, time))
         return first
 
     async def explore_lineage(

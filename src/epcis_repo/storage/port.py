@@ -186,7 +186,8 @@ class EventStore(Protocol):
     ) -> list[StoredEdge]:
         """The lineage edges of visible events recorded at or before `recorded_by` (all when None) whose
         source or target is one of `nodes`, each with the record time of the first visible error
-        declaration about its event (whenever that was recorded), and, when `visible` is given,
+        declaration about its event made by the organisation that captured it (whenever that was
+        recorded), and, when `visible` is given,
         whether it allows the event (an edge it does not allow says nothing else of its event)."""
 
     async def explore_lineage(

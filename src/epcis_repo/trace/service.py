@@ -28,4 +28,5 @@ async def trace_report(store: EventStore, request: TraceRequest, write_id: Write
     trace = await run_trace(store, request)
     if trace is None:
         return None
-    return trace_document(trace, await chain_stages(store, trace.event_ids), write_id)
+    stages = await chain_stages(store, trace.event_ids, request.visible)
+    return trace_document(trace, stages, write_id)

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from epcis_repo.epcis import cbv, identifiers, timestamps
-from epcis_repo.query.model import AnyOf, EventQuery, Field
+from epcis_repo.query.model import AnyOf, EventQuery, Field, Visibility
 from epcis_repo.storage.port import EventStore
 
 _SENDING = frozenset({"shipping", "departing"})
@@ -42,11 +42,15 @@ class Stage:
     _end: int = 0
 
 
-async def chain_stages(store: EventStore, event_ids: Iterable[str]) -> list[Stage]:
+async def chain_stages(
+    store: EventStore, event_ids: Iterable[str], visible: Visibility | None = None
+) -> list[Stage]:
+    """The stages of these events, of those `visible` allows (all when None)."""
     wanted = tuple(dict.fromkeys(event_ids))
     if not wanted:
         return []
-    found = await store.find_events(EventQuery((AnyOf(Field.EVENT_ID, wanted),)), None, 4 * len(wanted) + 10)
+    query = EventQuery((AnyOf(Field.EVENT_ID, wanted),), visible=visible)
+    found = await store.find_events(query, None, 4 * len(wanted) + 10)
     stages: dict[str, Stage] = {}
     for stored in found:
         event: dict[str, Any] = orjson.loads(stored.body)

@@ -13,9 +13,11 @@ INSERT = (
     "INSERT INTO lineage (event, kind, source, target, action, quantity, uom, role) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# An error declaration voids an event only when the organisation that captured the event made it.
 _COLUMNS = """
     l.kind, l.source, l.target, l.action, l.quantity, l.uom, l.role, e.event_id, e.event_time, e.record_time,
-    (SELECT min(d.record_time) FROM events AS d WHERE d.event_id = e.event_id AND d.declaration = 1),
+    (SELECT min(d.record_time) FROM events AS d
+     WHERE d.event_id = e.event_id AND d.declaration = 1 AND d.captured_by IS e.captured_by),
     {visible}
 """
 _BY = (
