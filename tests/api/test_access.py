@@ -295,6 +295,49 @@ def test_a_trace_stops_at_what_the_caller_may_see_and_says_so(client: EpcisClien
     assert "not-visible" not in [f["rule"] for f in whole["findings"]]
 
 
+def test_capturing_an_event_another_organisation_holds_stores_a_copy_and_reveals_nothing(
+    partners: Partners,
+) -> None:
+    """Duplicates are found within an organisation: B capturing A's very events (same content, same
+    eventIDs) is answered as if A had none, and each then sees its own copy."""
+    client, a, b = partners.client, partners.a, partners.b
+    a1 = {**A_EVENTS["a1"], "@context": CONTEXT}
+    stored = client.post("/events", json=a1, headers=b)
+    assert stored.status_code == 201, stored.text
+    without_id = {key: value for key, value in A_EVENTS["a2"].items() if key != "eventID"}
+    job = client.wait_for_job(
+        client.post(
+            "/capture",
+            json={
+                "@context": CONTEXT,
+                "type": "EPCISDocument",
+                "schemaVersion": "2.0",
+                "creationDate": "2026-01-01T00:00:00Z",
+                "epcisBody": {"eventList": [without_id, A_EVENTS["a3"]]},
+            },
+            headers=b,
+        ).headers["location"]
+    )
+    assert job["success"] and job["errors"] == []
+    assert len(all_events(client, b, MATCH_epc=GTIN_1.format(1))) == 2  # its copies of a1 and a2
+    assert len(all_events(client, a, MATCH_epc=GTIN_1.format(1))) == 2  # A's own, unchanged
+    # Within one organisation an event is still stored once.
+    problem(client.post("/events", json=a1, headers=b), 409, "ResourceAlreadyExistsException")
+    problem(client.post("/events", json=a1, headers=a), 409, "ResourceAlreadyExistsException")
+
+
+def test_a_trace_counts_an_event_two_organisations_hold_once(client: EpcisClient) -> None:
+    a, b = client.as_org("org-a"), client.as_org("org-b")
+    capture(client, a, transformation())
+    capture(client, b, transformation())
+    both = client.get("/traces/back", params={"id": LOT_OUT}).json()  # the administrator sees both
+    own = client.get("/traces/back", params={"id": LOT_OUT}, headers=a).json()
+    assert both["edges"] == own["edges"] and len(own["edges"]) == 2
+    assert both["unexplained"] == own["unexplained"]
+    assert [p["quantity"]["value"] for p in both["unexplained"]] == [100]
+    assert [len(r["stages"]) for r in (both, own)] == [1, 1]
+
+
 def test_only_the_organisation_that_captured_an_event_can_void_it(client: EpcisClient) -> None:
     """B declaring A's roasting erroneous changes nothing of A's trace; A declaring it does."""
     a, b = client.as_org("org-a"), client.as_org("org-b")

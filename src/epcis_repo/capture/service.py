@@ -104,7 +104,7 @@ class CaptureService:
             records, indexes = prepared.records, prepared.indexes
             for error in prepared.problems:
                 _add_error(job, error)
-            conflicts = await self._conflicts(records)
+            conflicts = await self._conflicts(records, job.organisation)
             for position, reason in conflicts.items():
                 _add_error(job, _already_stored(submission, indexes[position], records[position], reason))
             if job.errors and job.behaviour is Behaviour.ROLLBACK:
@@ -149,7 +149,7 @@ class CaptureService:
             organisation=by.organisation,
             principal=by.principal,
         )
-        conflicts = await self._conflicts([record])
+        conflicts = await self._conflicts([record], by.organisation)
         if conflicts:
             _add_error(job, _already_stored(None, 0, record, conflicts[0]))
             _settle(job, stored=0)
@@ -167,10 +167,12 @@ class CaptureService:
             self._prefixes.add_stated(stated)
         return SingleCapture(record, result, MEANWHILE if result.duplicates else None)
 
-    async def _conflicts(self, records: Sequence[EventRecord]) -> dict[int, str]:
-        """Records that must not be stored, by position, with the reason: already stored or repeated."""
-        stored_keys = await self._store.stored_keys([r.dedup_key for r in records])
-        used_ids = await self._store.used_event_ids([r.event_id for r in records if not r.is_declaration])
+    async def _conflicts(self, records: Sequence[EventRecord], organisation: str | None) -> dict[int, str]:
+        """Records that must not be stored, by position, with the reason: already stored (by the same
+        organisation: each keeps its own copy of an event) or repeated."""
+        stored_keys = await self._store.stored_keys([r.dedup_key for r in records], organisation)
+        ids = [r.event_id for r in records if not r.is_declaration]
+        used_ids = await self._store.used_event_ids(ids, organisation)
         conflicts: dict[int, str] = {}
         seen_keys: set[str] = set()
         seen_ids: set[str] = set()

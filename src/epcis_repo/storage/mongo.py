@@ -48,6 +48,7 @@ from epcis_repo.storage.port import (
     StorageError,
     StoredEvent,
     VocabularyRecord,
+    scoped,
     settle_interrupted,
 )
 from epcis_repo.trace.model import EdgeKind, LineageEdge, StoredEdge
@@ -210,11 +211,13 @@ class MongoEventStore:
 
     # --- lookups ----------------------------------------------------------------------------------------
 
-    async def stored_keys(self, dedup_keys: Collection[str]) -> set[str]:
-        return await self._lookup("dedupKey", dedup_keys)
+    async def stored_keys(self, dedup_keys: Collection[str], organisation: str | None = None) -> set[str]:
+        keys = {scoped(organisation, key): key for key in dedup_keys}
+        return {keys[found] for found in await self._lookup("dedupKey", keys)}
 
-    async def used_event_ids(self, event_ids: Collection[str]) -> set[str]:
-        return await self._lookup("ownedEventID", event_ids)
+    async def used_event_ids(self, event_ids: Collection[str], organisation: str | None = None) -> set[str]:
+        ids = {scoped(organisation, event_id): event_id for event_id in event_ids}
+        return {ids[found] for found in await self._lookup("ownedEventID", ids)}
 
     async def _lookup(self, name: str, values: Collection[str]) -> set[str]:
         found: set[str] = set()
@@ -658,7 +661,7 @@ def _event_document(
         str(Field.CAPTURED_BY): job.organisation,
         "eventID": record.event_id,
         "hash": record.event_hash,
-        "dedupKey": record.dedup_key,
+        "dedupKey": scoped(job.organisation, record.dedup_key),
         str(Field.TYPE): record.event_type,
         str(Field.EVENT_TIME): record.event_time,
         str(Field.RECORD_TIME): record_time,
@@ -671,7 +674,7 @@ def _event_document(
         "lineage": [_edge_document(edge) for edge in record.lineage],
     }
     if not record.is_declaration:
-        doc["ownedEventID"] = record.event_id
+        doc["ownedEventID"] = scoped(job.organisation, record.event_id)
     for field, value in (
         (Field.ACTION, record.action),
         (Field.BIZ_STEP, record.biz_step),

@@ -2,8 +2,10 @@
 
 Every backend keeps the same promises, checked by one contract suite (tests/storage/):
 
-- An event is stored once: `EventRecord.dedup_key` is unique, and so is the eventID of every
-  event that is not an error declaration.
+- An event is stored once by each organisation: `EventRecord.dedup_key` is unique within the
+  organisation that captured it, and so is the eventID of every event that is not an error
+  declaration (`scoped`). Two organisations may each hold the same event, and neither learns from
+  its capture that the other does.
 - `append` is all or nothing for a capture under rollback; under proceed it stores every
   record that is not a duplicate. Either way readers see none of a capture until all of what
   it stores is there, and then see it at once, ordered after everything visible before.
@@ -26,6 +28,12 @@ from epcis_repo.trace.model import LineageEdge, StoredEdge
 
 class StorageError(Exception):
     """The store could not do what was asked (unreachable, misconfigured, corrupted)."""
+
+
+def scoped(organisation: str | None, key: str) -> str:
+    """A dedup key or an eventID as a store keeps it unique: within the organisation that captured it
+    (as it is, for an event no organisation captured, as stored before access control)."""
+    return key if organisation is None else f"{len(organisation)}:{organisation}:{key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +161,12 @@ class EventStore(Protocol):
         visible: after a crash, the job and the visible events always agree.
         """
 
-    async def stored_keys(self, dedup_keys: Collection[str]) -> set[str]:
-        """Which of these dedup keys are already stored."""
+    async def stored_keys(self, dedup_keys: Collection[str], organisation: str | None = None) -> set[str]:
+        """Which of these dedup keys are already stored by `organisation`."""
 
-    async def used_event_ids(self, event_ids: Collection[str]) -> set[str]:
-        """Which of these eventIDs already name a stored event that is not an error declaration."""
+    async def used_event_ids(self, event_ids: Collection[str], organisation: str | None = None) -> set[str]:
+        """Which of these eventIDs already name a stored event of `organisation` that is not an error
+        declaration."""
 
     async def find_events(self, query: EventQuery, after: Cursor | None, limit: int) -> list[StoredEvent]:
         """Up to `limit` visible events matching `query`, after `after`, in visibility order or in the

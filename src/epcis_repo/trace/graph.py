@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from epcis_repo.storage.port import EventStore
 from epcis_repo.trace.measures import UnitMasses
-from epcis_repo.trace.model import ALL_CHILDREN, TRANSFORMATION_PREFIX, EdgeKind, StoredEdge
+from epcis_repo.trace.model import ALL_CHILDREN, TRANSFORMATION_PREFIX, EdgeKind, LineageEdge, StoredEdge
 
 
 class Graph:
@@ -24,14 +24,24 @@ class Graph:
         self.as_of = as_of
         self.window = window
         self.beyond_window: set[str] = set()
-        self.hidden: set[str] = set()
+        self._hidden: dict[tuple[LineageEdge, str], tuple[str, str]] = {}
+        self._voided: dict[tuple[LineageEdge, str], str] = {}
         self.masses = UnitMasses()
-        self.voided: set[str] = set()
         self._loaded: set[str] = set()
         self._from: dict[str, list[StoredEdge]] = defaultdict(list)
         self._to: dict[str, list[StoredEdge]] = defaultdict(list)
-        self._seen: set[StoredEdge] = set()
+        self._seen: set[tuple[LineageEdge, str]] = set()
         self._sorted: set[int] = set()  # edge lists already in time order (ids of the lists)
+
+    @property
+    def hidden(self) -> set[str]:
+        """The nodes of edges of events the caller may not see (and no copy of which it may)."""
+        return {node for seen, nodes in self._hidden.items() if seen not in self._seen for node in nodes}
+
+    @property
+    def voided(self) -> set[str]:
+        """The events met that were declared erroneous (and no copy of which was not)."""
+        return {event_id for seen, event_id in self._voided.items() if seen not in self._seen}
 
     def is_loaded(self, node: str) -> bool:
         return node in self._loaded
@@ -43,15 +53,18 @@ class Graph:
         """Take in the edges read for these nodes."""
         self._loaded.update(nodes)
         for stored in edges:
-            if stored in self._seen:
+            # An event two organisations both captured (each keeps its copy) is one event here: the
+            # first copy the caller may see and nobody voided is taken.
+            seen = (stored.edge, stored.event_id)
+            if seen in self._seen:
                 continue
-            self._seen.add(stored)
             if not stored.visible:
-                self.hidden.update((stored.edge.source, stored.edge.target))
+                self._hidden[seen] = (stored.edge.source, stored.edge.target)
                 continue
             if stored.voided_at is not None and (self.as_of is None or stored.voided_at <= self.as_of):
-                self.voided.add(stored.event_id)
+                self._voided[seen] = stored.event_id
                 continue
+            self._seen.add(seen)
             start, end = self.window
             if (start is not None and stored.event_time < start) or (
                 end is not None and stored.event_time > end

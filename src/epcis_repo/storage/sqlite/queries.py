@@ -666,13 +666,16 @@ def _visible_values(
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def lookup(sql: str, values: Collection[str], conn: sqlite3.Connection) -> set[str]:
-    """The first column of `sql` (with ``{}`` standing for a list of placeholders) for these values."""
+def lookup(
+    sql: str, values: Collection[str], conn: sqlite3.Connection, *, fixed: Sequence[object] = ()
+) -> set[str]:
+    """The first column of `sql` (with ``{}`` standing for a list of placeholders, after the `fixed`
+    parameters) for these values."""
     unique = [v for v in dict.fromkeys(values) if storable(v)]
     found: set[str] = set()
     for start in range(0, len(unique), BATCH):
         chunk = unique[start : start + BATCH]
-        found.update(row[0] for row in conn.execute(sql.format(marks(len(chunk))), chunk))
+        found.update(row[0] for row in conn.execute(sql.format(marks(len(chunk))), [*fixed, *chunk]))
     return found
 
 

@@ -153,6 +153,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # EQ_ATTR queries): without this, reading an element's attributes scanned every attribute.
         "CREATE INDEX vocabulary_attributes_element ON vocabulary_attributes (key, type, commit_no)",
     ),
+    (
+        # An event is stored once by each organisation (storage/port.py, `scoped`): two may hold the
+        # same event, and neither learns from its capture that the other does.
+        "UPDATE events SET dedup_key = length(captured_by) || ':' || captured_by || ':' || dedup_key "
+        "WHERE captured_by IS NOT NULL",
+        "DROP INDEX events_owned_event_id",
+        "CREATE UNIQUE INDEX events_owned_event_id ON events (ifnull(captured_by, ''), event_id) "
+        "WHERE declaration = 0",
+    ),
 )
 
 

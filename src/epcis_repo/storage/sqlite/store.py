@@ -41,6 +41,7 @@ from epcis_repo.storage.port import (
     StorageError,
     StoredEvent,
     VocabularyRecord,
+    scoped,
     settle_interrupted,
 )
 from epcis_repo.storage.sqlite import lineage
@@ -403,14 +404,17 @@ class SqliteEventStore:
 
     # --- lookups --------------------------------------------------------------------------------------
 
-    async def stored_keys(self, dedup_keys: Collection[str]) -> set[str]:
-        return await self._read(
-            functools.partial(lookup, "SELECT dedup_key FROM events WHERE dedup_key IN ({})", dedup_keys)
-        )
+    async def stored_keys(self, dedup_keys: Collection[str], organisation: str | None = None) -> set[str]:
+        keys = {scoped(organisation, key): key for key in dedup_keys}
+        sql = "SELECT dedup_key FROM events WHERE dedup_key IN ({})"
+        return {keys[found] for found in await self._read(functools.partial(lookup, sql, keys))}
 
-    async def used_event_ids(self, event_ids: Collection[str]) -> set[str]:
-        sql = "SELECT event_id FROM events WHERE declaration = 0 AND event_id IN ({})"
-        return await self._read(functools.partial(lookup, sql, event_ids))
+    async def used_event_ids(self, event_ids: Collection[str], organisation: str | None = None) -> set[str]:
+        sql = (
+            "SELECT event_id FROM events "
+            "WHERE declaration = 0 AND ifnull(captured_by, '') = ? AND event_id IN ({})"
+        )
+        return await self._read(functools.partial(lookup, sql, event_ids, fixed=(organisation or "",)))
 
     async def find_events(self, query: EventQuery, after: Cursor | None, limit: int) -> list[StoredEvent]:
         return await self._read(functools.partial(find_events, query, after, limit))
@@ -627,7 +631,7 @@ def _event_row(
         organisation,
         record.event_id,
         record.event_hash,
-        record.dedup_key,
+        scoped(organisation, record.dedup_key),
         int(record.is_declaration),
         record.event_type,
         record.event_time,
