@@ -289,6 +289,11 @@ def test_a_trace_stops_at_what_the_caller_may_see_and_says_so(client: EpcisClien
     report = client.get("/traces/back", params={"id": LOT_OUT}, headers=b).json()
     assert [f["rule"] for f in report["findings"] if f["rule"] == "not-visible"] == ["not-visible"]
     assert canonical_key(LOT_IN) not in str(report)
+    # However far back asOf goes, the finding stays: it never dates what the caller may not see.
+    early = {"id": LOT_OUT, "asOf": "2000-01-01T00:00:00Z"}
+    for as_of in (early, {**early, "asOf": "2100-01-01T00:00:00Z"}):
+        found = client.get("/traces/back", params=as_of, headers=b).json()["findings"]
+        assert "not-visible" in [f["rule"] for f in found], as_of
     # A sees its own roasting: the trace reaches the beans.
     whole = client.get("/traces/back", params={"id": LOT_OUT}, headers=a).json()
     assert canonical_key(LOT_IN) in str(whole)

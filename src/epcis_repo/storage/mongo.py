@@ -365,7 +365,7 @@ class MongoEventStore:
             "$or": [{"lineage.s": {"$in": chosen}}, {"lineage.t": {"$in": chosen}}],
             "commit": {"$lte": await self._visible()},
         }
-        if recorded_by is not None:
+        if recorded_by is not None and visible is None:
             query[str(Field.RECORD_TIME)] = {"$lte": recorded_by}
         projection = {
             "eventID": 1,
@@ -381,6 +381,12 @@ class MongoEventStore:
             ids = [doc["_id"] for doc in docs]
             seen = self._events.find({"$and": [{"_id": {"$in": ids}}, _visibility(visible)]}, {"_id": 1})
             allowed = {doc["_id"] async for doc in seen}
+            if recorded_by is not None:
+                # The horizon holds for the events the caller may see; of the others only their being
+                # there is told (as not visible), whenever recorded, so that no horizon dates them.
+                docs = [
+                    d for d in docs if d[str(Field.RECORD_TIME)] <= recorded_by or d["_id"] not in allowed
+                ]
         found: list[StoredEdge] = []
         for doc in docs:
             for edge_doc in doc.get("lineage", ()):

@@ -41,8 +41,13 @@ def edges_of(
 ) -> list[StoredEdge]:
     chosen = list(dict.fromkeys(nodes))
     found: list[StoredEdge] = []
-    horizon = "" if recorded_by is None else " AND e.record_time <= ?"
     test, tested = visibility_filter(visible)
+    # The horizon holds for the events the caller may see; of the others only their being there is
+    # told (as not visible), whenever recorded, so that no horizon dates them.
+    horizon, horizon_params = "", []
+    if recorded_by is not None:
+        horizon = f" AND (e.record_time <= ? OR NOT ({test}))"
+        horizon_params = [recorded_by, *tested]
     columns = _COLUMNS.format(visible=f"({test})")
     for start in range(0, len(chosen), BATCH // 2):
         chunk = chosen[start : start + BATCH // 2]
@@ -50,7 +55,7 @@ def edges_of(
             _BY.format(columns=columns, end=end, marks=marks(len(chunk)), horizon=horizon)
             for end in ("source", "target")
         ]
-        params = [*tested, *chunk, *([] if recorded_by is None else [recorded_by])] * 2
+        params = [*tested, *chunk, *horizon_params] * 2
         for (
             kind,
             source,
