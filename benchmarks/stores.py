@@ -28,6 +28,7 @@ from epcis_repo.capture.validation import check_document
 from epcis_repo.epcis.rendering import CompanyPrefixes
 from epcis_repo.storage.port import Behaviour, EventStore
 from epcis_repo.storage.sqlite import SqliteEventStore
+from epcis_repo.trace.service import bring_lineage_up_to_date
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".bench-cache"
@@ -60,6 +61,7 @@ def sqlite_store(events: int, seed: int = SEED) -> Path:
     path = CACHE / f"sqlite-{seed}-{events}" / "epcis.sqlite3"
     done = path.with_suffix(".complete")
     if done.exists():
+        asyncio.run(_bring_up_to_date(path))
         return path
     if path.parent.exists():
         shutil.rmtree(path.parent)  # an interrupted build
@@ -77,6 +79,17 @@ def sqlite_store(events: int, seed: int = SEED) -> Path:
     filled = asyncio.run(build())
     done.write_text(f"{filled.events} events in {filled.seconds:.1f} s\n")
     return path
+
+
+async def _bring_up_to_date(path: Path) -> None:
+    """Apply the schema migrations (and lineage derivation) of this version once to a cached store,
+    not to every copy of it."""
+    store = SqliteEventStore(path)
+    await store.open()
+    try:
+        await bring_lineage_up_to_date(store)
+    finally:
+        await store.close()
 
 
 def copy_store(path: Path, into: Path) -> Path:
