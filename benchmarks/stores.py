@@ -56,12 +56,18 @@ async def fill(store: EventStore, events: int, seed: int = SEED, first_chain: in
     return Filled(stored, time.perf_counter() - began)
 
 
+# The cached stores this process has brought up to date.
+_UP_TO_DATE: set[Path] = set()
+
+
 def sqlite_store(events: int, seed: int = SEED) -> Path:
     """The path of a closed SQLite store holding `events` generated events (built when missing)."""
     path = CACHE / f"sqlite-{seed}-{events}" / "epcis.sqlite3"
     done = path.with_suffix(".complete")
     if done.exists():
-        asyncio.run(_bring_up_to_date(path))
+        if path not in _UP_TO_DATE:
+            asyncio.run(_bring_up_to_date(path))
+            _UP_TO_DATE.add(path)
         return path
     if path.parent.exists():
         shutil.rmtree(path.parent)  # an interrupted build

@@ -255,9 +255,11 @@ def linear_chain(depth: int) -> list[Json]:
 def measure_depth(size: int, runs: int) -> list[Json]:
     from epcis_repo.epcis.identifiers import canonical_key
 
+    cached = sqlite_store(size)
+
     async def work() -> list[Json]:
         with tempfile.TemporaryDirectory() as directory:
-            store = SqliteEventStore(copy_store(sqlite_store(size), Path(directory)))
+            store = SqliteEventStore(copy_store(cached, Path(directory)))
             await store.open()
             try:
                 rows = []
