@@ -61,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the suite's client
 
 from generator import CHAIN_EVENTS, Chain, SupplyChains
-from stores import SEED, sqlite_store
+from stores import SEED, mongodb_database, mongodb_uri, sqlite_store
 
 from epcis_repo.api.app import create_app
 from epcis_repo.api.deps import Repository
@@ -322,12 +322,17 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
 
-def measure_store(events: int, runs: int) -> dict[str, Samples]:
-    path = sqlite_store(events)
+def measure_store(events: int, runs: int, mongodb: bool = False) -> dict[str, Samples]:
+    """The samples of every class on the SQLite store of `events` events (or the MongoDB database at
+    EPCIS_TEST_MONGODB_URI filled with the same events)."""
+    if mongodb:
+        settings = Settings(mongodb_uri=mongodb_uri(), mongodb_database=mongodb_database(events))
+    else:
+        settings = Settings(data_dir=sqlite_store(events).parent)
     draws = Draws(events, random.Random(events))
     companies = min(draws.chains, COMPANIES)
     measured: dict[str, Samples] = {}
-    with EpcisClient(create_app(Settings(data_dir=path.parent))) as client:  # sends an admin key
+    with EpcisClient(create_app(settings)) as client:  # sends an admin key
         save_named_queries(client, companies)
         try:
             for name, draw in EVENT_CLASSES.items():
@@ -344,12 +349,15 @@ def run(sizes: list[int], runs: int = 50) -> dict[str, Any]:
     """p50/p95 milliseconds of each query class (and events returned) on a store of each size."""
     sizes = sorted(sizes)
     by_size = {size: measure_store(size, runs) for size in sizes}
+    on_mongodb = {size: measure_store(size, runs, mongodb=True) for size in sizes} if mongodb_uri() else {}
     classes: dict[str, Any] = {}
     for name in (*EVENT_CLASSES, *NAMED_CLASSES):
         results = {str(size): summary(by_size[size][name]) for size in sizes}
         smallest, largest = results[str(sizes[0])], results[str(sizes[-1])]
         growth = {figure: round(largest[figure]["p50"] / smallest[figure]["p50"], 2) for figure in FIGURES}
         classes[name] = {"sizes": results, "growth_p50": growth}
+        if on_mongodb:
+            classes[name]["mongodb"] = {str(size): summary(on_mongodb[size][name]) for size in sizes}
     return {"per_page": PER_PAGE, "runs": runs, "warmup": WARMUP, "sizes": sizes, "classes": classes}
 
 

@@ -139,9 +139,20 @@ def _queries(results: Results) -> str:
                 f"{by_size[sizes[-1]]['events']:g}",
             ]
         )
+        if "mongodb" in result:
+            on_mongodb = result["mongodb"]
+            rows.append(
+                [
+                    f"{name}, MongoDB",
+                    *(_pair(on_mongodb[s]["http"]) for s in sizes),
+                    *(_pair(on_mongodb[s]["query"]) for s in sizes),
+                    f"{on_mongodb[sizes[-1]]['events']:g}",
+                ]
+            )
     return (
         f"## Queries\n\nA page of {r['per_page']}, {r['runs']} runs with a fresh value each. HTTP: the whole "
-        "request through the application (in-process ASGI client); store: parsing and the store read.\n\n"
+        "request through the application (in-process ASGI client); store: parsing and the store read. "
+        "Rows marked MongoDB: the same on MongoDB (EPCIS_TEST_MONGODB_URI), when it was set.\n\n"
         + _table(header, rows)
     )
 

@@ -98,6 +98,17 @@ async def _bring_up_to_date(path: Path) -> None:
         await store.close()
 
 
+def mongodb_database(events: int, seed: int = SEED) -> str:
+    """The name of a MongoDB database (at EPCIS_TEST_MONGODB_URI) holding `events` generated events."""
+
+    async def filled() -> str:
+        database = await mongodb_store(events, seed)
+        await database.client.close()
+        return str(database.name)
+
+    return asyncio.run(filled())
+
+
 def copy_store(path: Path, into: Path) -> Path:
     """A private copy of a cached SQLite store (for benchmarks that write)."""
     into.mkdir(parents=True, exist_ok=True)
