@@ -213,6 +213,15 @@ def _targets(results: Results) -> str:
             f"x{row['client_side_ratio']}",
             row["client_side_ratio"] >= 10,
         )
+    stores = results.get("capture", {}).get("stores", [])
+    at_largest = [row for row in stores if str(row["store_events"]) == largest]
+    if at_largest:
+        rate = at_largest[0]["http"]["1000"]["events_per_s"]
+        add(
+            "capture >= 10,000 events/s over HTTP, documents of 1,000",
+            f"{rate:,.0f} events/s",
+            rate >= 10_000,
+        )
     growth = results.get("capture", {}).get("memory_growth")
     if growth:
         values = list(growth.values())
@@ -249,19 +258,17 @@ def render_plot(results: Results, path: Path) -> None:
     latency.set(xscale="log", yscale="log", xlabel="events stored", ylabel="p50 ms", title="Latency")
     latency.legend(fontsize=7)
     if "capture" in results:
-        capture_sizes = results["capture"].get("sizes", {})
-        for document_events in ("100", "1000"):
-            points = [
-                (int(s), row["http"][document_events]["events_per_second"])
-                for s, row in capture_sizes.items()
-                if document_events in row.get("http", {})
-            ]
+        stores = results["capture"].get("stores", [])
+        lines = {
+            "HTTP, documents of 100": lambda row: row["http"]["100"],
+            "HTTP, documents of 1,000": lambda row: row["http"]["1000"],
+            "in process, documents of 1,000": lambda row: row["in_process"],
+            "ceiling: bare insert": lambda row: row["ceiling"],
+        }
+        for label, pick in lines.items():
+            points = sorted((row["store_events"], pick(row)["events_per_s"]) for row in stores)
             if points:
-                throughput.plot(
-                    *zip(*sorted(points), strict=True),
-                    marker="o",
-                    label=f"HTTP, documents of {document_events}",
-                )
+                throughput.plot(*zip(*points, strict=True), marker="o", label=label)
     throughput.set(xscale="log", xlabel="events stored", ylabel="events/s", title="Capture throughput")
     throughput.set_ylim(bottom=0)
     throughput.legend(fontsize=7)
