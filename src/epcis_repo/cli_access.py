@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -69,6 +69,23 @@ _IDPAT = "urn:epc:idpat:"
 def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"epcis-repo: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _print_list(
+    what: str,
+    found: Sequence[T],
+    as_json: bool,
+    to_json: Callable[[T], dict[str, Any]],
+    to_line: Callable[[T], str],
+) -> None:
+    """A listing: a JSON array, or a line each (and a word on standard error when there is none)."""
+    if as_json:
+        _print_json([to_json(item) for item in found])
+        return
+    if not found:
+        typer.echo(f"epcis-repo: no {what}", err=True)
+    for item in found:
+        typer.echo(to_line(item))
 
 
 def _with_store(data_dir: Path | None, work: Callable[[AccessStore], Awaitable[T]]) -> T:
@@ -285,18 +302,8 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(as_json: _Json = False, data_dir: _DataDir = None) -> None:
     """List the keys: id, organisation, roles, creation time, active or revoked (never the key itself)."""
-
-    async def listed(store: AccessStore) -> list[ApiKey]:
-        return await store.list_keys()
-
-    found = _with_store(data_dir, listed)
-    if as_json:
-        _print_json([_key_json(key) for key in found])
-        return
-    if not found:
-        typer.echo("epcis-repo: no keys", err=True)
-    for key in found:
-        typer.echo(_key_line(key))
+    found = _with_store(data_dir, lambda store: store.list_keys())
+    _print_list("keys", found, as_json, _key_json, _key_line)
 
 
 @keys_app.command("revoke")
@@ -350,18 +357,14 @@ def orgs_set(
 @orgs_app.command("list")
 def orgs_list(as_json: _Json = False, data_dir: _DataDir = None) -> None:
     """List the organisations and their identifiers."""
-
-    async def listed(store: AccessStore) -> list[Organisation]:
-        return await store.list_organisations()
-
-    found = _with_store(data_dir, listed)
-    if as_json:
-        _print_json([{"id": o.id, "identifiers": list(o.identifiers)} for o in found])
-        return
-    if not found:
-        typer.echo("epcis-repo: no organisations", err=True)
-    for organisation in found:
-        typer.echo(f"{organisation.id}  {', '.join(organisation.identifiers)}")
+    found = _with_store(data_dir, lambda store: store.list_organisations())
+    _print_list(
+        "organisations",
+        found,
+        as_json,
+        lambda o: {"id": o.id, "identifiers": list(o.identifiers)},
+        lambda o: f"{o.id}  {', '.join(o.identifiers)}",
+    )
 
 
 # --- grants -------------------------------------------------------------------------------------------
@@ -417,18 +420,8 @@ def grants_create(
 @grants_app.command("list")
 def grants_list(as_json: _Json = False, data_dir: _DataDir = None) -> None:
     """List the grants: id, grantor -> grantee, scope, creation time."""
-
-    async def listed(store: AccessStore) -> list[Grant]:
-        return await store.list_grants()
-
-    found = _with_store(data_dir, listed)
-    if as_json:
-        _print_json([_grant_json(grant) for grant in found])
-        return
-    if not found:
-        typer.echo("epcis-repo: no grants", err=True)
-    for grant in found:
-        typer.echo(_grant_line(grant))
+    found = _with_store(data_dir, lambda store: store.list_grants())
+    _print_list("grants", found, as_json, _grant_json, _grant_line)
 
 
 @grants_app.command("revoke")

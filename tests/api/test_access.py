@@ -13,7 +13,7 @@ from epcis_repo.auth.model import Grant, GrantScope, Organisation, Role
 from epcis_repo.epcis.identifiers import canonical_key
 from epcis_repo.epcis.timestamps import to_micros
 from epcis_repo.query.model import AnyOf, EventQuery, Field
-from tests.api.test_capture import CONTEXT, all_events
+from tests.api.test_capture import CONTEXT, all_events, document
 from tests.conftest import EpcisClient, make_client
 
 GTIN_1 = "urn:epc:id:sgtin:8934567.012345.{}"
@@ -54,13 +54,7 @@ B_EVENTS = {"b1": event("b1", "urn:epc:id:sgtin:8934569.011111.7", "receiving", 
 
 def capture(client: EpcisClient, headers: dict[str, str], *events: dict[str, Any]) -> str:
     """Capture as the key in `headers`; the job's location."""
-    body = {
-        "@context": CONTEXT,
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-01-01T00:00:00Z",
-        "epcisBody": {"eventList": list(events)},
-    }
+    body = document(*events)
     answer = client.post("/capture", json=body, headers=headers)
     assert answer.status_code == 202, answer.text
     location: str = answer.headers["location"]
@@ -313,13 +307,7 @@ def test_capturing_an_event_another_organisation_holds_stores_a_copy_and_reveals
     job = client.wait_for_job(
         client.post(
             "/capture",
-            json={
-                "@context": CONTEXT,
-                "type": "EPCISDocument",
-                "schemaVersion": "2.0",
-                "creationDate": "2026-01-01T00:00:00Z",
-                "epcisBody": {"eventList": [without_id, A_EVENTS["a3"]]},
-            },
+            json=document(without_id, A_EVENTS["a3"]),
             headers=b,
         ).headers["location"]
     )
@@ -417,13 +405,7 @@ def test_a_revoked_key_is_refused(client: EpcisClient) -> None:
 def test_a_key_without_the_role_is_a_403_and_changes_nothing(client: EpcisClient) -> None:
     reader = client.as_org("org-a", Role.QUERY)
     capturer = client.as_org("org-a", Role.CAPTURE)
-    body = {
-        "@context": CONTEXT,
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-01-01T00:00:00Z",
-        "epcisBody": {"eventList": [A_EVENTS["a1"]]},
-    }
+    body = document(A_EVENTS["a1"])
     found = problem(client.post("/capture", json=body, headers=reader), 403, "SecurityException")
     assert "capture role" in found["detail"]
     problem(

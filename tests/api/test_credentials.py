@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from epcis_repo.api.app import create_app
 from epcis_repo.settings import Settings
-from tests.api.test_capture import CONTEXT, object_event
+from tests.api.test_capture import document, object_event
 from tests.conftest import EpcisClient, make_client
 
 ISSUER = "https://idp.example.org/realms/traceability"
@@ -89,6 +89,16 @@ def bearer(text: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {text}"}
 
 
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def admin_claims() -> dict[str, Any]:
+    """What a forged token would claim: an administrator of org-a, for ten minutes."""
+    expiry = int(time.time()) + 600
+    return {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "exp": expiry, "org": "org-a", "roles": ["admin"]}
+
+
 @pytest.fixture
 def oauth_client(backend: str, tmp_path: Path, signing_key: rsa.RSAPrivateKey) -> Any:
     jwks = tmp_path / "jwks.json"
@@ -96,16 +106,6 @@ def oauth_client(backend: str, tmp_path: Path, signing_key: rsa.RSAPrivateKey) -
     settings = Settings(oauth_issuer=ISSUER, oauth_audience=AUDIENCE, oauth_jwks=str(jwks))
     with make_client(backend, tmp_path, settings) as client:
         yield client
-
-
-def document(*events: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "@context": CONTEXT,
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-01-01T00:00:00Z",
-        "epcisBody": {"eventList": list(events)},
-    }
 
 
 def test_a_valid_token_is_a_principal_of_its_organisation_with_its_roles(
@@ -169,25 +169,13 @@ def test_tokens_signed_without_the_provider_key_are_refused(
     oauth_client: EpcisClient, signing_key: rsa.RSAPrivateKey
 ) -> None:
     """`alg: none`, and HMAC keyed with the provider's public key (algorithm confusion)."""
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": "x",
-        "exp": now + 600,
-        "org": "org-a",
-        "roles": ["admin"],
-    }
+    claims = admin_claims()
     unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": "k1"})
     public_pem = signing_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     header = json.dumps({"alg": "HS256", "typ": "JWT", "kid": "k1"}).encode()
     body = json.dumps(claims).encode()
-
-    def b64(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
     signed = f"{b64(header)}.{b64(body)}"
     confused = signed + "." + b64(hmac.new(public_pem, signed.encode(), hashlib.sha256).digest())
     for forged in (unsigned, confused):
@@ -198,20 +186,8 @@ def test_tokens_signed_without_the_provider_key_are_refused(
 def test_a_token_naming_another_algorithm_than_the_key_is_a_401_not_a_500(
     oauth_client: EpcisClient, algorithm: str
 ) -> None:
-    def b64(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
     header = b64(json.dumps({"alg": algorithm, "typ": "JWT", "kid": "k1"}).encode())
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": "x",
-        "exp": now + 600,
-        "org": "org-a",
-        "roles": ["admin"],
-    }
-    forged = f"{header}.{b64(json.dumps(claims).encode())}.{b64(b'not a signature' * 4)}"
+    forged = f"{header}.{b64(json.dumps(admin_claims()).encode())}.{b64(b'not a signature' * 4)}"
     answer = oauth_client.get("/events", headers=bearer(forged))
     assert answer.status_code == 401, answer.text
     assert answer.json()["type"] == "epcisException:SecurityException"
