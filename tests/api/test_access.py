@@ -212,6 +212,47 @@ def test_each_stored_event_records_who_captured_it(partners: Partners) -> None:
     assert (stored_job.organisation, stored_job.principal) == ("org-a", a_key_id)
 
 
+# --- master data ----------------------------------------------------------------------------------------
+
+SUPPLIER = "EQ_ATTR_readPoint_https://example.org/ns/supplier"
+
+
+def with_master_data(site: str, supplier: str, *events: dict[str, Any]) -> dict[str, Any]:
+    """A capture document whose header says who supplies `site`."""
+    element = {"id": site, "attributes": [{"id": "ex:supplier", "attribute": supplier}]}
+    vocabulary = {"type": "urn:epcglobal:epcis:vtype:ReadPoint", "vocabularyElementList": [element]}
+    return {**document(*events), "epcisHeader": {"epcisMasterData": {"vocabularyList": [vocabulary]}}}
+
+
+def test_master_data_is_its_organisation_own(client: EpcisClient) -> None:
+    """B's master data for A's site changes nothing of A's queries, and B cannot test guesses against
+    A's: each goes by its own organisation's (and its grantors') versions."""
+    a, b = client.as_org("org-a"), client.as_org("org-b")
+    a1 = A_EVENTS["a1"]  # at A_SITE
+    b_there = event("b2", "urn:epc:id:sgtin:8934569.011111.8", "receiving", "2026-02-12T08:00:00+07:00")
+    b_there["readPoint"] = {"id": A_SITE}
+
+    def found(headers: dict[str, str], supplier: str) -> set[str]:
+        events = all_events(client, headers, **{SUPPLIER: supplier})
+        return {e["eventID"][-2:] for e in events}
+
+    for headers, body in (
+        (a, with_master_data(A_SITE, "farm-7", a1)),
+        (b, with_master_data(A_SITE, "evil", b_there)),  # later: the latest version, were it trusted
+    ):
+        answer = client.post("/capture", json=body, headers=headers)
+        assert client.wait_for_job(answer.headers["location"])["success"]
+    a1_tail, b2_tail = a1["eventID"][-2:], b_there["eventID"][-2:]
+    assert found(a, "farm-7") == {a1_tail} and found(a, "evil") == set()
+    assert found(b, "evil") == {b2_tail} and found(b, "farm-7") == set()
+    # With a grant from A, B sees a1 too and goes by A's master data as well: the latest version of
+    # the two it trusts (its own) says who supplies the site, for every event there it may see.
+    client.portal.call(client.access.add_grant, Grant("g", "org-a", "org-b", GrantScope()))
+    granted = client.as_org("org-b")
+    assert found(granted, "evil") == {a1_tail, b2_tail} and found(granted, "farm-7") == set()
+    assert found(a, "farm-7") == {a1_tail}  # A still goes by its own
+
+
 # --- grants ---------------------------------------------------------------------------------------------
 
 

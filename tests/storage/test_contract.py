@@ -424,9 +424,13 @@ def location(key: str, children: tuple[str, ...] = (), **attributes: str) -> Voc
 
 
 async def append_with(
-    store: EventStore, vocabulary: list[VocabularyRecord], behaviour: Behaviour = Behaviour.ROLLBACK
+    store: EventStore,
+    vocabulary: list[VocabularyRecord],
+    behaviour: Behaviour = Behaviour.ROLLBACK,
+    organisation: str | None = None,
 ) -> AppendResult:
     capture = job(behaviour)
+    capture.organisation = organisation
 
     async def settle(result: AppendResult) -> None:
         capture.running = False
@@ -448,6 +452,23 @@ async def test_master_data_is_versioned_by_capture_and_the_latest_counts(store: 
     (farm,) = await store.vocabulary_elements(["farm"])
     assert farm.children == ("plot-c",) and farm.attributes == (("country", "LA"),)
     assert orjson.loads(farm.element) == {"id": "farm"}
+
+
+async def test_the_latest_master_data_is_the_latest_of_the_organisations_asked_for(store: EventStore) -> None:
+    await append_with(store, [location("farm", ("plot-a",), country="VN")], organisation="org-a")
+    await append_with(store, [location("farm", ("plot-b",), country="LA")], organisation="org-b")
+    await append_with(store, [location("shed", country="KH")])  # captured by no organisation
+    a, b, nobody = frozenset({"org-a"}), frozenset({"org-b"}), frozenset({None})
+    assert await store.vocabulary_children(["farm"], a) == {"plot-a"}
+    assert await store.vocabulary_children(["farm"], b) == {"plot-b"}
+    assert await store.vocabulary_children(["farm"]) == {"plot-b"}  # every organisation's: the latest
+    assert await store.vocabulary_with_attribute("country", ["VN"], a) == {"farm"}
+    assert await store.vocabulary_with_attribute("country", ["VN"], b | nobody) == set()
+    assert await store.vocabulary_with_attribute("country", None, nobody) == {"shed"}
+    assert [e.attributes for e in await store.vocabulary_elements(["farm", "shed"], a)] == [
+        (("country", "VN"),)
+    ]
+    assert await store.vocabulary_elements(["farm"], frozenset({"org-c"})) == []
 
 
 async def test_master_data_of_a_capture_that_stored_nothing_is_not_kept(store: EventStore) -> None:

@@ -74,7 +74,9 @@ async def answer_query(
     params = token.params if token is not None else {**filters, **fixed}
     declared = {**namespaces(None), **output.extensions.by_prefix, **(prefixes or {})}
     try:
-        page = await run_query(repository.store, params, declared, limit, token, caller.visible)
+        page = await run_query(
+            repository.store, params, declared, limit, token, caller.visible, caller.master_data
+        )
     except QueryParameterError as error:
         raise query_problem(error.parameter, error.detail) from None
     except QueryTooLarge as error:

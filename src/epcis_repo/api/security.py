@@ -27,6 +27,7 @@ from epcis_repo.auth.tokens import InvalidToken, TokenVerifier
 from epcis_repo.auth.visibility import visibility
 from epcis_repo.query.model import Visibility
 from epcis_repo.storage.deadline import limit_reads
+from epcis_repo.storage.port import Sources
 
 BEARER = HTTPBearer(
     auto_error=False,
@@ -86,6 +87,9 @@ class Caller:
     principal: Principal
     # The events this caller may see, for every store read; None: every event (an administrator).
     visible: Visibility | None = None
+    # Whose master data its queries and traces go by: its own organisation's, its grantors', and
+    # what no organisation captured; None: everyone's (an administrator).
+    master_data: Sources = None
 
     @property
     def organisation(self) -> str:
@@ -155,7 +159,8 @@ def requires(role: Role) -> Callable[..., Awaitable[Caller]]:
             return Caller(principal)
         organisation = await access.store.get_organisation(principal.organisation)
         grants = await access.store.grants_to(principal.organisation)
-        return Caller(principal, visibility(principal, organisation, grants))
+        trusted = frozenset({principal.organisation, None, *(grant.grantor for grant in grants)})
+        return Caller(principal, visibility(principal, organisation, grants), trusted)
 
     return caller
 

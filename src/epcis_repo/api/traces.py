@@ -93,7 +93,8 @@ async def _answer(
     except QueryParameterError as error:
         raise query_problem(error.parameter, error.detail) from None
     renderer = Renderer(output, repository.prefixes)
-    report = await trace_report(repository.store, replace(asked, visible=caller.visible), renderer.identifier)
+    asked = replace(asked, visible=caller.visible, master_data=caller.master_data)
+    report = await trace_report(repository.store, asked, renderer.identifier)
     if report is None:
         raise not_found(f"identifier {params.get('id')!r} in any event")
     return Response(orjson.dumps(report), media_type=media_type)

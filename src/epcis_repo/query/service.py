@@ -20,7 +20,7 @@ from epcis_repo.query.model import Cursor, EventQuery, Visibility
 from epcis_repo.query.params import QueryRequest, parse_query
 from epcis_repo.query.resolve import resolve
 from epcis_repo.query.tokens import PageToken
-from epcis_repo.storage.port import EventStore, StoredEvent
+from epcis_repo.storage.port import EventStore, Sources, StoredEvent
 
 SORT_LIMIT = 10_000
 
@@ -42,14 +42,15 @@ async def run_query(
     per_page: int,
     token: PageToken | None = None,
     visible: Visibility | None = None,
+    sources: Sources = None,
 ) -> Page:
     """One page of the query `params` describe, after `token` (which must carry the same `params`),
-    among the events `visible` allows (all when None).
+    among the events `visible` allows (all when None), master-data lookups going by `sources`.
 
     Raises QueryParameterError for a bad parameter and QueryTooLarge when maxEventCount is exceeded.
     """
     request = parse_query(params, prefixes)
-    query = EventQuery(await resolve(request, store), request.order, visible)
+    query = EventQuery(await resolve(request, store, sources), request.order, visible)
     if request.max_event_count is not None and token is None:
         if await store.count_events(query, request.max_event_count + 1) > request.max_event_count:
             raise QueryTooLarge(f"more than maxEventCount={request.max_event_count} events match")

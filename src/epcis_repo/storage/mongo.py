@@ -45,6 +45,7 @@ from epcis_repo.storage.port import (
     EventRecord,
     NamedQuery,
     Settle,
+    Sources,
     StorageError,
     StoredEvent,
     VocabularyRecord,
@@ -189,7 +190,8 @@ class MongoEventStore:
                 await self._events.delete_many({"commit": commit})
                 stored = 0
             if stored and vocabulary:
-                await self._vocabulary.insert_many([_vocabulary_document(v, commit) for v in vocabulary])
+                documents = [_vocabulary_document(v, commit, job.organisation) for v in vocabulary]
+                await self._vocabulary.insert_many(documents)
             if stored and company_prefixes:
                 # Written before the commit is published, so a visible event's prefix is never missing;
                 # one left by a capture that then fails is still true (its URN spelled it out).
@@ -309,18 +311,20 @@ class MongoEventStore:
 
     # --- master data ------------------------------------------------------------------------------------
 
-    async def _latest_vocabulary(self, query: dict[str, Any]) -> list[dict[str, Any]]:
-        """The latest visible version of every element (type, key) that some version of matches `query`."""
+    async def _latest_vocabulary(self, query: dict[str, Any], sources: Sources) -> list[dict[str, Any]]:
+        """The latest visible version, among those `sources` captured, of every element (type, key)
+        that some such version of matches `query`."""
+        among: dict[str, Any] = {} if sources is None else {"organisation": {"$in": list(sources)}}
         try:
             visible = await self._visible()
             candidates = await self._vocabulary.find(
-                {**query, "commit": {"$lte": visible}}, {"type": 1, "key": 1, "_id": 0}
+                {**query, **among, "commit": {"$lte": visible}}, {"type": 1, "key": 1, "_id": 0}
             ).to_list(length=None)
             keys = list({d["key"] for d in candidates})
             if not keys:
                 return []
             versions = await self._vocabulary.find(
-                {"key": {"$in": keys}, "commit": {"$lte": visible}}
+                {"key": {"$in": keys}, **among, "commit": {"$lte": visible}}
             ).to_list(length=None)
         except PyMongoError as error:
             raise StorageError(f"MongoDB read failed: {error}") from error
@@ -332,13 +336,15 @@ class MongoEventStore:
         wanted = {(d["type"], d["key"]) for d in candidates}
         return [doc for place, doc in latest.items() if place in wanted]
 
-    async def vocabulary_children(self, keys: Collection[str]) -> set[str]:
-        docs = await self._latest_vocabulary({"key": {"$in": list(keys)}})
+    async def vocabulary_children(self, keys: Collection[str], sources: Sources = None) -> set[str]:
+        docs = await self._latest_vocabulary({"key": {"$in": list(keys)}}, sources)
         return {child for doc in docs for child in doc.get("children", ())}
 
-    async def vocabulary_with_attribute(self, name: str, values: Collection[str] | None) -> set[str]:
+    async def vocabulary_with_attribute(
+        self, name: str, values: Collection[str] | None, sources: Sources = None
+    ) -> set[str]:
         wanted: dict[str, Any] = {"n": name} if values is None else {"n": name, "v": {"$in": list(values)}}
-        docs = await self._latest_vocabulary({"attributes": {"$elemMatch": wanted}})
+        docs = await self._latest_vocabulary({"attributes": {"$elemMatch": wanted}}, sources)
         return {
             doc["key"]
             for doc in docs
@@ -469,8 +475,10 @@ class MongoEventStore:
     async def company_prefixes(self) -> set[str]:
         return {doc["_id"] async for doc in self._prefixes.find({}, {"_id": 1})}
 
-    async def vocabulary_elements(self, keys: Collection[str]) -> list[VocabularyRecord]:
-        docs = await self._latest_vocabulary({"key": {"$in": list(keys)}})
+    async def vocabulary_elements(
+        self, keys: Collection[str], sources: Sources = None
+    ) -> list[VocabularyRecord]:
+        docs = await self._latest_vocabulary({"key": {"$in": list(keys)}}, sources)
         return [
             VocabularyRecord(
                 d["type"],
@@ -711,11 +719,12 @@ def _edge_from_document(doc: Mapping[str, Any]) -> LineageEdge:
     )
 
 
-def _vocabulary_document(record: VocabularyRecord, commit: int) -> dict[str, Any]:
+def _vocabulary_document(record: VocabularyRecord, commit: int, organisation: str | None) -> dict[str, Any]:
     return {
         "type": record.type,
         "key": record.key,
         "commit": commit,
+        "organisation": organisation,
         "element": record.element,
         "attributes": [{"n": name, "v": value} for name, value in record.attributes],
         "children": list(record.children),

@@ -30,6 +30,11 @@ class StorageError(Exception):
     """The store could not do what was asked (unreachable, misconfigured, corrupted)."""
 
 
+# The organisations whose master data a reader goes by (None among them: versions no organisation
+# captured); None: every organisation's.
+Sources = frozenset[str | None] | None
+
+
 def scoped(organisation: str | None, key: str) -> str:
     """A dedup key or an eventID as a store keeps it unique: within the organisation that captured it
     (as it is, for an event no organisation captured, as stored before access control)."""
@@ -181,13 +186,20 @@ class EventStore(Protocol):
         """Distinct values of a column or identifier role among visible events (and among those
         `visible` allows, when given), ascending, after `after`."""
 
-    async def vocabulary_children(self, keys: Collection[str]) -> set[str]:
+    # Master data: `sources` names the organisations whose versions count (None for versions no
+    # organisation captured); the latest version is the latest of theirs. None: every version.
+
+    async def vocabulary_children(self, keys: Collection[str], sources: Sources = None) -> set[str]:
         """The children (canonical keys) the latest master data gives these elements."""
 
-    async def vocabulary_with_attribute(self, name: str, values: Collection[str] | None) -> set[str]:
+    async def vocabulary_with_attribute(
+        self, name: str, values: Collection[str] | None, sources: Sources = None
+    ) -> set[str]:
         """Keys of the elements whose latest master data has attribute `name` (with one of `values`)."""
 
-    async def vocabulary_elements(self, keys: Collection[str]) -> list[VocabularyRecord]:
+    async def vocabulary_elements(
+        self, keys: Collection[str], sources: Sources = None
+    ) -> list[VocabularyRecord]:
         """The latest version of each of these elements (of every vocabulary type that has it)."""
 
     async def lineage(

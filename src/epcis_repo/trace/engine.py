@@ -22,7 +22,7 @@ from epcis_repo.trace.walk import Walk
 
 async def run_trace(store: EventStore, request: TraceRequest) -> Trace | None:
     """The trace, or None when the repository knows nothing of the target (no event names it)."""
-    graph = Graph(store, request.as_of, request.window)
+    graph = Graph(store, request.as_of, request.window, request.master_data)
     await _discover(store, graph, request)
     if not graph.knows(request.target) and not await _mentioned(store, request):
         return None

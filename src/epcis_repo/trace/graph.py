@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from epcis_repo.storage.port import EventStore
+from epcis_repo.storage.port import EventStore, Sources
 from epcis_repo.trace.measures import UnitMasses
 from epcis_repo.trace.model import ALL_CHILDREN, TRANSFORMATION_PREFIX, EdgeKind, LineageEdge, StoredEdge
 
@@ -18,9 +18,14 @@ class Graph:
     that had some."""
 
     def __init__(
-        self, store: EventStore, as_of: int | None, window: tuple[int | None, int | None] = (None, None)
+        self,
+        store: EventStore,
+        as_of: int | None,
+        window: tuple[int | None, int | None] = (None, None),
+        master_data: Sources = None,
     ) -> None:
         self._store = store
+        self._master_data = master_data
         self.as_of = as_of
         self.window = window
         self.beyond_window: set[str] = set()
@@ -87,7 +92,7 @@ class Graph:
         }
         missing = self.masses.missing(keys)
         if missing:
-            self.masses.learn(missing, await self._store.vocabulary_elements(missing))
+            self.masses.learn(missing, await self._store.vocabulary_elements(missing, self._master_data))
 
     def out(self, node: str, *kinds: EdgeKind) -> list[StoredEdge]:
         """Edges from `node` of these kinds, in time order."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from epcis_repo.query.model import Visibility
+from epcis_repo.storage.port import Sources
 from epcis_repo.trace.measures import Measure
 
 DEFAULT_DEPTH = 100
@@ -31,6 +32,8 @@ class TraceRequest:
     quantity: tuple[float, str | None] | None = None
     # The events the caller may see (None: every one); the trace stops where they end.
     visible: Visibility | None = None
+    # Whose master data (net weights) converts units (storage/port.py; None: anyone's).
+    master_data: Sources = None
 
 
 class Severity(StrEnum):

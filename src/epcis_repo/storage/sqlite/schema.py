@@ -162,6 +162,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE UNIQUE INDEX events_owned_event_id ON events (ifnull(captured_by, ''), event_id) "
         "WHERE declaration = 0",
     ),
+    (
+        # Master data is its organisation's: a reader goes by the versions of the organisations it
+        # trusts (storage/port.py, Sources), so another's cannot change its queries or traces.
+        "ALTER TABLE vocabulary ADD COLUMN organisation TEXT",
+    ),
 )
 
 

@@ -38,6 +38,7 @@ from epcis_repo.storage.port import (
     EventRecord,
     NamedQuery,
     Settle,
+    Sources,
     StorageError,
     StoredEvent,
     VocabularyRecord,
@@ -75,21 +76,44 @@ _INSERT_EVENT = """
 """  # a duplicate (dedup key or owned eventID) is skipped, and found missing afterwards
 _INSERT_KEY = "INSERT INTO event_keys (field, key, event) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
 _INSERT_NUMBER = "INSERT INTO event_numbers (field, number, event) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-# The latest version of a vocabulary element is the one of its highest commit.
-_LATEST = (
-    "commit_no = (SELECT max(v.commit_no) FROM vocabulary AS v WHERE v.type = {0}.type AND v.key = {0}.key)"
-)
-_LATEST_CHILDREN = "SELECT c.child FROM vocabulary_children AS c WHERE c.key IN ({}) AND c." + _LATEST.format(
-    "c"
-)
+# Master data, the latest versions only (`_latest`).
+_LATEST_CHILDREN = "SELECT c.child FROM vocabulary_children AS c WHERE c.key IN ({}) AND {}"
 _LATEST_WITH_ATTRIBUTE = (
-    "SELECT DISTINCT a.key FROM vocabulary_attributes AS a WHERE a.name = ? AND {} AND a."
-    + _LATEST.format("a")
+    "SELECT DISTINCT a.key FROM vocabulary_attributes AS a WHERE a.name = ? AND {} AND {}"
 )
 _LATEST_ELEMENTS = (
-    "SELECT e.type, e.key, e.element, e.commit_no FROM vocabulary AS e WHERE e.key IN ({}) AND e."
-    + _LATEST.format("e")
+    "SELECT e.type, e.key, e.element, e.commit_no FROM vocabulary AS e WHERE e.key IN ({}) AND {}"
 )
+
+
+def _latest(alias: str, sources: Sources) -> tuple[str, list[str]]:
+    """The condition that the row `alias` is of the latest version of its element among the versions
+    `sources` captured, and its parameters."""
+    among, params = "", []
+    if sources is not None:
+        among = f" AND ifnull(v.organisation, '') IN ({marks(len(sources))})"
+        params = [source or "" for source in sources]
+    sql = (
+        f"{alias}.commit_no = (SELECT max(v.commit_no) FROM vocabulary AS v "
+        f"WHERE v.type = {alias}.type AND v.key = {alias}.key{among})"
+    )
+    return sql, params
+
+
+def _by_keys(
+    sql: str, alias: str, keys: Collection[str], sources: Sources, conn: sqlite3.Connection
+) -> list[tuple[Any, ...]]:
+    """The rows of `sql` (``{}``: the keys' placeholders, then the latest-version condition on `alias`)
+    for these keys, in batches."""
+    latest, params = _latest(alias, sources)
+    chosen = [k for k in dict.fromkeys(keys) if storable(k)]
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(chosen), BATCH):
+        chunk = chosen[start : start + BATCH]
+        rows.extend(conn.execute(sql.format(marks(len(chunk)), latest), [*chunk, *params]))
+    return rows
+
+
 _SAVE_JOB = """
     INSERT INTO capture_jobs (capture_id, created_at, running, organisation, job) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (capture_id) DO UPDATE
@@ -372,7 +396,7 @@ class SqliteEventStore:
                 conn.executemany(lineage.INSERT, lineage.rows((row, r.lineage) for row, r in kept))
                 stored = len(kept)
                 if stored:
-                    _write_vocabulary(conn, vocabulary, commit)
+                    _write_vocabulary(conn, vocabulary, commit, organisation)
                     conn.executemany(
                         "INSERT INTO company_prefixes (prefix) VALUES (?) ON CONFLICT DO NOTHING",
                         ((prefix,) for prefix in company_prefixes),
@@ -431,35 +455,35 @@ class SqliteEventStore:
 
     # --- master data ----------------------------------------------------------------------------------
 
-    async def vocabulary_children(self, keys: Collection[str]) -> set[str]:
-        return await self._read(functools.partial(lookup, _LATEST_CHILDREN, keys))
+    async def vocabulary_children(self, keys: Collection[str], sources: Sources = None) -> set[str]:
+        rows = await self._read(functools.partial(_by_keys, _LATEST_CHILDREN, "c", keys, sources))
+        return {child for (child,) in rows}
 
-    async def vocabulary_with_attribute(self, name: str, values: Collection[str] | None) -> set[str]:
+    async def vocabulary_with_attribute(
+        self, name: str, values: Collection[str] | None, sources: Sources = None
+    ) -> set[str]:
+        latest, latest_params = _latest("a", sources)
+
         def find(conn: sqlite3.Connection) -> set[str]:
             if values is None:
-                rows = conn.execute(_LATEST_WITH_ATTRIBUTE.format("1"), (name,))
+                rows = conn.execute(_LATEST_WITH_ATTRIBUTE.format("1", latest), (name, *latest_params))
                 return {key for (key,) in rows}
-            sql = _LATEST_WITH_ATTRIBUTE.format("a.value IN ({})")
             found: set[str] = set()
             chosen = [v for v in dict.fromkeys(values) if storable(v)]
             for start in range(0, len(chosen), BATCH):
                 chunk = chosen[start : start + BATCH]
-                found.update(key for (key,) in conn.execute(sql.format(marks(len(chunk))), (name, *chunk)))
+                sql = _LATEST_WITH_ATTRIBUTE.format(f"a.value IN ({marks(len(chunk))})", latest)
+                found.update(key for (key,) in conn.execute(sql, (name, *chunk, *latest_params)))
             return found
 
         return await self._read(find)
 
-    async def vocabulary_elements(self, keys: Collection[str]) -> list[VocabularyRecord]:
+    async def vocabulary_elements(
+        self, keys: Collection[str], sources: Sources = None
+    ) -> list[VocabularyRecord]:
         def find(conn: sqlite3.Connection) -> list[VocabularyRecord]:
-            chosen = [k for k in dict.fromkeys(keys) if storable(k)]
-            found: list[VocabularyRecord] = []
-            for start in range(0, len(chosen), BATCH):
-                chunk = chosen[start : start + BATCH]
-                found.extend(
-                    _vocabulary_record(conn, *row)
-                    for row in conn.execute(_LATEST_ELEMENTS.format(marks(len(chunk))), chunk)
-                )
-            return found
+            rows = _by_keys(_LATEST_ELEMENTS, "e", keys, sources, conn)
+            return [_vocabulary_record(conn, *row) for row in rows]
 
         return await self._read(find)
 
@@ -659,10 +683,13 @@ def _job_from_json(document: bytes) -> CaptureJob:
     return CaptureJob(**fields)
 
 
-def _write_vocabulary(conn: sqlite3.Connection, vocabulary: Sequence[VocabularyRecord], commit: int) -> None:
+def _write_vocabulary(
+    conn: sqlite3.Connection, vocabulary: Sequence[VocabularyRecord], commit: int, organisation: str | None
+) -> None:
     conn.executemany(
-        "INSERT INTO vocabulary (type, key, commit_no, element) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        ((v.type, v.key, commit, v.element) for v in vocabulary),
+        "INSERT INTO vocabulary (type, key, commit_no, element, organisation) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        ((v.type, v.key, commit, v.element, organisation) for v in vocabulary),
     )
     conn.executemany(
         "INSERT INTO vocabulary_attributes (name, value, key, type, commit_no) VALUES (?, ?, ?, ?, ?) "
