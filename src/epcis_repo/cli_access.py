@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 
 from epcis_repo.auth.keys import new_key
-from epcis_repo.auth.model import ApiKey, Grant, GrantScope, Organisation, Role
+from epcis_repo.auth.model import (
+    ORGANISATION_MAX,
+    ApiKey,
+    Grant,
+    GrantScope,
+    Organisation,
+    Role,
+    is_organisation_id,
+)
 from epcis_repo.epcis import cbv
 from epcis_repo.epcis.identifiers import (
     DL_ORIGIN,
@@ -57,7 +65,6 @@ _DataDir = Annotated[
 ]
 _Json = Annotated[bool, typer.Option("--json", help="Print a JSON array instead of one line each.")]
 
-_ORGANISATION_MAX = 200
 _ROLE_ORDER = {role: n for n, role in enumerate(Role)}
 # GS1 keys whose value ends in a mod-10 check digit over all the digits before it: (AI, digits covered).
 _CHECKED = {"01": 14, "8006": 14, "414": 13, "417": 13, "00": 18}
@@ -118,9 +125,9 @@ def _with_store(data_dir: Path | None, work: Callable[[AccessStore], Awaitable[T
 
 
 def _organisation(value: str, option: str) -> str:
-    if not value or len(value) > _ORGANISATION_MAX or not value.isprintable() or value != value.strip():
+    if not is_organisation_id(value):
         _fail(
-            f"{option} {value!r}: an organisation id is 1 to {_ORGANISATION_MAX} printable characters, "
+            f"{option} {value!r}: an organisation id is 1 to {ORGANISATION_MAX} printable characters, "
             "without spaces around them"
         )
     return value

@@ -137,6 +137,7 @@ def test_a_valid_token_is_a_principal_of_its_organisation_with_its_roles(
         "other key",
         "unknown kid",
         "no organisation",
+        "an organisation no key could have",
         "no subject",
     ],
 )
@@ -157,6 +158,8 @@ def test_a_token_that_does_not_hold_is_a_401(
         kid = "k2"
     elif case == "no organisation":
         claims["org"] = None
+    elif case == "an organisation no key could have":
+        claims["org"] = "org\x00a"
     elif case == "no subject":
         claims["sub"] = None
     answer = oauth_client.get("/events", headers=bearer(token(key, kid, **claims)))

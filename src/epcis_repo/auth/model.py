@@ -12,6 +12,14 @@ class Role(StrEnum):
     ADMIN = "admin"  # sees every event; manages keys, organisations and grants
 
 
+ORGANISATION_MAX = 200  # characters of an organisation id
+
+
+def is_organisation_id(value: str) -> bool:
+    """1 to ORGANISATION_MAX printable characters, without spaces around them (keys, tokens, grants)."""
+    return 0 < len(value) <= ORGANISATION_MAX and value.isprintable() and value == value.strip()
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """An authenticated caller: an API key (named by its id) or a token's subject."""

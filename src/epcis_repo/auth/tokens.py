@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from epcis_repo.auth.model import Principal, Role
+from epcis_repo.auth.model import ORGANISATION_MAX, Principal, Role, is_organisation_id
 
 _ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"]
 
@@ -60,8 +60,11 @@ class TokenVerifier:
         except (jwt.PyJWTError, TypeError, ValueError) as error:
             raise InvalidToken(f"the bearer token was refused: {error}") from None
         organisation = claims.get(self.organisation_claim)
-        if not isinstance(organisation, str) or not organisation:
-            raise InvalidToken(f"the token has no {self.organisation_claim!r} claim naming an organisation")
+        if not isinstance(organisation, str) or not is_organisation_id(organisation):
+            raise InvalidToken(
+                f"the token's {self.organisation_claim!r} claim does not name an organisation (1 to "
+                f"{ORGANISATION_MAX} printable characters)"
+            )
         return Principal(f"token:{claims['sub']}", organisation, _roles(claims.get(self.roles_claim)))
 
     def _signing_key(self, token: str) -> jwt.PyJWK:

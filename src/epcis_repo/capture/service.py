@@ -178,11 +178,13 @@ class CaptureService:
         seen_ids: set[str] = set()
         for position, record in enumerate(records):
             if record.dedup_key in stored_keys:
-                conflicts[position] = "the repository already holds this event (same event hash)"
+                conflicts[position] = "this organisation already stored this event (same event hash)"
             elif record.dedup_key in seen_keys:
                 conflicts[position] = "it repeats an earlier event of this document"
             elif not record.is_declaration and record.event_id in used_ids:
-                conflicts[position] = f"its eventID {record.event_id} already names a different event"
+                conflicts[position] = (
+                    f"its eventID {record.event_id} already names a different event of this organisation"
+                )
             elif not record.is_declaration and record.event_id in seen_ids:
                 conflicts[position] = "its eventID names an earlier, different event of this document"
             seen_keys.add(record.dedup_key)

@@ -52,10 +52,12 @@ async def chain_stages(
     query = EventQuery((AnyOf(Field.EVENT_ID, wanted),), visible=visible)
     found = await store.find_events(query, None, 4 * len(wanted) + 10)
     stages: dict[str, Stage] = {}
+    taken: set[str] = set()  # an event two organisations both captured is one stage, once
     for stored in found:
         event: dict[str, Any] = orjson.loads(stored.body)
-        if "errorDeclaration" in event:
+        if "errorDeclaration" in event or stored.event_id in taken:
             continue
+        taken.add(stored.event_id)
         group = event.get("transformationID") if event.get("type") == "TransformationEvent" else None
         key = f"transformation {group}" if group else stored.event_id
         stage = stages.get(key)
