@@ -166,6 +166,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # Master data is its organisation's: a reader goes by the versions of the organisations it
         # trusts (storage/port.py, Sources), so another's cannot change its queries or traces.
         "ALTER TABLE vocabulary ADD COLUMN organisation TEXT",
+        # A version is written only with a capture that stored events: they say whose it is.
+        "UPDATE vocabulary SET organisation = "
+        "(SELECT e.captured_by FROM events AS e WHERE e.commit_no = vocabulary.commit_no LIMIT 1)",
     ),
 )
 
