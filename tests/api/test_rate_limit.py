@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from epcis_repo.api import security
-from epcis_repo.api.security import RateLimiter
+from epcis_repo.api import rate_limit
+from epcis_repo.api.rate_limit import RateLimiter
 
 
 class Clock:
@@ -31,7 +31,7 @@ def test_a_burst_up_to_the_limit_then_one_request_per_refill() -> None:
 def test_refilled_buckets_are_forgotten_when_there_are_many(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock()
     limiter = RateLimiter(60, clock)
-    monkeypatch.setattr(security, "_MOST_BUCKETS", 4)
+    monkeypatch.setattr(rate_limit, "_MOST_BUCKETS", 4)
     for name in ("a", "b", "c"):
         limiter.wait_needed(name)
     for _ in range(10):

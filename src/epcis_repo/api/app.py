@@ -18,7 +18,8 @@ from epcis_repo.api import capture, discovery, events, problems, queries, resour
 from epcis_repo.api.bodies import BodyLimits
 from epcis_repo.api.deps import Repository
 from epcis_repo.api.headers import GS1Headers
-from epcis_repo.api.security import Access, RateLimiter
+from epcis_repo.api.rate_limit import RateLimiter
+from epcis_repo.api.security import Access
 from epcis_repo.auth import keys
 from epcis_repo.auth.access import AccessStore, open_configured_access
 from epcis_repo.auth.model import Role

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -20,6 +19,7 @@ from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from epcis_repo.api.problems import Problem
+from epcis_repo.api.rate_limit import RateLimiter
 from epcis_repo.auth import keys
 from epcis_repo.auth.access import AccessStore
 from epcis_repo.auth.model import Principal, Role
@@ -36,39 +36,6 @@ BEARER = HTTPBearer(
     "configured identity provider.",
 )
 _CHALLENGE = 'Bearer realm="epcis-repo"'
-# Buckets kept before the full ones are forgotten (principals are keys and token subjects).
-_MOST_BUCKETS = 10_000
-
-
-class RateLimiter:
-    """A token bucket per principal: `per_minute` requests a minute, in bursts of up to as many."""
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self._rate = per_minute / 60.0
-        self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # name -> (tokens, when)
-
-    def wait_needed(self, name: str) -> float:
-        """Take one request from `name`'s bucket: 0 when allowed, else the seconds until it would be."""
-        now = self._clock()
-        if len(self._buckets) >= _MOST_BUCKETS:
-            self._forget_full(now)
-        tokens, when = self._buckets.get(name, (float(self.per_minute), now))
-        tokens = min(float(self.per_minute), tokens + (now - when) * self._rate)
-        if tokens < 1.0:
-            self._buckets[name] = (tokens, now)
-            return (1.0 - tokens) / self._rate
-        self._buckets[name] = (tokens - 1.0, now)
-        return 0.0
-
-    def _forget_full(self, now: float) -> None:
-        """Drop the buckets that have refilled (a caller back after a minute starts full anyway)."""
-        self._buckets = {
-            name: (tokens, when)
-            for name, (tokens, when) in self._buckets.items()
-            if tokens + (now - when) * self._rate < self.per_minute
-        }
 
 
 @dataclass(slots=True)
