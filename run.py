@@ -4,6 +4,7 @@
     python3 run.py serve [--host H] [--port P]   start the repository
     python3 run.py test [pytest arguments]       run the whole test suite
     python3 run.py bench [arguments]             run the benchmarks (docs/benchmarks.md)
+    python3 run.py keys|orgs|grants|trace ...    the other epcis-repo commands (README, Access)
 
 The first run creates a virtual environment in .venv and installs the project with the
 versions pinned in constraints.txt; later runs reuse it, and reinstall only when
@@ -22,13 +23,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".epcis-repo-installed"
+# The commands of the epcis-repo command line that run.py passes on.
+CLI = ("serve", "keys", "orgs", "grants", "trace")
 COMMANDS = {
-    "serve": ["-m", "epcis_repo", "serve"],
+    **{name: ["-m", "epcis_repo", name] for name in CLI},
     "test": ["-m", "pytest"],
     "bench": [str(ROOT / "benchmarks" / "run.py")],
 }
 # Optional dependency groups each command needs beyond the package itself.
-EXTRAS = {"serve": ("test",), "test": ("test",), "bench": ("test", "bench")}
+EXTRAS = {**dict.fromkeys(CLI, ("test",)), "test": ("test",), "bench": ("test", "bench")}
 
 
 def _python() -> Path:

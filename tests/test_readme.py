@@ -59,6 +59,28 @@ def test_run_py_without_a_command_explains_itself() -> None:
     assert "python3 run.py serve" in done.stderr and "python3 run.py test" in done.stderr
 
 
+def test_run_py_passes_the_access_commands_on(tmp_path: Path) -> None:
+    """`python3 run.py keys ...`, as the README's Access section says, from a clone."""
+    made = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "keys", "create", "--data-dir", str(tmp_path), "--org", "x"]
+        + ["--role", "query"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "EPCIS_MONGODB_URI": ""},
+    )
+    assert made.returncode == 0, made.stderr
+    key_id = made.stdout.split()[-1].split("_")[1]
+    listed = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "keys", "list", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "EPCIS_MONGODB_URI": ""},
+    )
+    assert key_id in listed.stdout
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
