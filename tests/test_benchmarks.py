@@ -16,11 +16,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def test_the_harness_measures_queries_and_traces_and_writes_its_report(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip(
-        "matplotlib", reason="the bench extra is not installed (python3 run.py bench installs it)"
-    )
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     import run
     import stores
