@@ -37,30 +37,25 @@ def _event(kind: str, time: str, offset: str = "+07:00", **fields: Any) -> dict[
     return {"type": kind, "eventTime": f"{time}{offset}", "eventTimeZoneOffset": offset, **fields}
 
 
+def _harvest(lot: str, plot: str, kilograms: int, time: str, picked: tuple[str, str]) -> dict[str, Any]:
+    """A lot of cherries commissioned at the plot it was picked on, with the picking dates."""
+    return _event(
+        "ObjectEvent",
+        time,
+        action="ADD",
+        bizStep="commissioning",
+        disposition="active",
+        quantityList=[{"epcClass": lot, "quantity": kilograms, "uom": "KGM"}],
+        readPoint={"id": plot},
+        bizLocation={"id": plot},
+        ilmd={"vn:harvestStart": picked[0], "vn:harvestEnd": picked[1]},
+    )
+
+
 def demo_document() -> dict[str, Any]:
     events = [
-        _event(
-            "ObjectEvent",
-            "2026-10-20T07:30:00",
-            action="ADD",
-            bizStep="commissioning",
-            disposition="active",
-            quantityList=[{"epcClass": CHERRY_A, "quantity": 1200, "uom": "KGM"}],
-            readPoint={"id": PLOT_A},
-            bizLocation={"id": PLOT_A},
-            ilmd={"vn:harvestStart": "2026-10-12", "vn:harvestEnd": "2026-10-19"},
-        ),
-        _event(
-            "ObjectEvent",
-            "2026-10-21T08:00:00",
-            action="ADD",
-            bizStep="commissioning",
-            disposition="active",
-            quantityList=[{"epcClass": CHERRY_B, "quantity": 800, "uom": "KGM"}],
-            readPoint={"id": PLOT_B},
-            bizLocation={"id": PLOT_B},
-            ilmd={"vn:harvestStart": "2026-10-14", "vn:harvestEnd": "2026-10-20"},
-        ),
+        _harvest(CHERRY_A, PLOT_A, 1200, "2026-10-20T07:30:00", ("2026-10-12", "2026-10-19")),
+        _harvest(CHERRY_B, PLOT_B, 800, "2026-10-21T08:00:00", ("2026-10-14", "2026-10-20")),
         _event(
             "ObjectEvent",
             "2026-10-22T15:10:00",

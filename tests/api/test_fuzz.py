@@ -8,7 +8,8 @@ those media types and conform to that schema.
 
 Schemathesis prepares each request with `requests`; a transport adapter hands it to the application
 through the suite's own test client (which runs the application's lifespan once, on one event loop).
-Runs are bounded (examples per operation, a deadline) and derandomized, so CI sees the same cases.
+Runs are bounded (examples per operation, a deadline per example) and derandomized, so CI sees the same
+cases; how long the whole run took is printed, not asserted.
 """
 
 from __future__ import annotations
@@ -47,8 +48,6 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 # Valid and invalid requests together, per operation; OPTIONS reads nothing but its path and headers.
 EXAMPLES_PER_OPERATION = 12
 EXAMPLES_PER_OPTIONS = 4
-# The whole test must finish well within this on two shared cores.
-BUDGET_SECONDS = 60.0
 
 
 class InProcess(BaseAdapter):
@@ -140,4 +139,3 @@ def test_every_operation_answers_generated_requests_as_its_declaration_says(
         print(f"\nfuzz: {total} cases over {len(cases)} operations in {elapsed:.1f} s")  # noqa: T201
     assert failures == [], "\n\n".join(failures)
     assert total > 0
-    assert elapsed < BUDGET_SECONDS

@@ -18,67 +18,21 @@ from epcis_repo.api.pages import next_link
 from epcis_repo.api.resources import TOP_LEVEL
 from epcis_repo.epcis import cbv
 from tests.api.test_capture import document
+from tests.api.test_query import BAG_DL, BAG_URN, FARM_DL, FARM_URN, LOT_DL, PALLET_DL, PALLET_URN
+from tests.api.test_query import EVENTS as QUERY_EVENTS
 from tests.conftest import BACKENDS, EpcisClient, make_client
 from tests.standard import ARTIFACTS
 
-PALLET_URN = "urn:epc:id:sscc:8934567.1000000017"
-PALLET_DL = "https://id.gs1.org/00/189345670000000175"
-BAG_URN = "urn:epc:id:sgtin:8934567.012345.BAG-1"
-BAG_DL = "https://id.gs1.org/01/08934567123457/21/BAG-1"
 # An EPC whose serial is "events": /epcs/{it}/events must not be read as the events of a shorter EPC.
 EVENTS_DL = "https://id.gs1.org/01/08934567123457/21/events"
-LOT_DL = "https://id.gs1.org/01/08934567123457/10/LOT-7"
-FARM_URN = "urn:epc:id:sgln:8934567.00001.0"
-FARM_DL = "https://id.gs1.org/414/8934567000017"
 WAREHOUSE_DL = "https://id.gs1.org/414/8934567000024"
 ROASTERY = "urn:example:loc:roastery"  # not a GS1 key
 ROASTING = "https://example.org/steps/roasting"
 ROASTED = "https://example.org/dispositions/roasted"
 
+# The query tests' four events, and a fifth with custom values and an EPC whose serial is "events".
 EVENTS: list[dict[str, Any]] = [
-    {
-        "type": "ObjectEvent",
-        "eventID": "urn:uuid:00000000-0000-4000-8000-000000000001",
-        "eventTime": "2024-03-01T06:00:00+07:00",
-        "eventTimeZoneOffset": "+07:00",
-        "action": "ADD",
-        "bizStep": "commissioning",
-        "disposition": "active",
-        "epcList": [BAG_URN],
-        "readPoint": {"id": FARM_URN},
-        "bizLocation": {"id": FARM_DL},
-    },
-    {
-        "type": "AggregationEvent",
-        "eventID": "urn:uuid:00000000-0000-4000-8000-000000000002",
-        "eventTime": "2024-03-02T06:00:00+07:00",
-        "eventTimeZoneOffset": "+07:00",
-        "action": "ADD",
-        "bizStep": "packing",
-        "parentID": PALLET_DL,
-        "childEPCs": [BAG_DL],
-        "readPoint": {"id": "https://example.com/gln/8934567000024?src=erp"},  # WAREHOUSE_DL elsewhere
-    },
-    {
-        "type": "ObjectEvent",
-        "eventID": "urn:uuid:00000000-0000-4000-8000-000000000003",
-        "eventTime": "2024-03-03T01:00:00+01:00",
-        "eventTimeZoneOffset": "+01:00",
-        "action": "OBSERVE",
-        "bizStep": "shipping",
-        "disposition": "in_transit",
-        "epcList": [PALLET_URN],
-        "readPoint": {"id": WAREHOUSE_DL},
-    },
-    {
-        "type": "TransformationEvent",
-        "eventID": "urn:uuid:00000000-0000-4000-8000-000000000004",
-        "eventTime": "2024-03-04T06:00:00+07:00",
-        "eventTimeZoneOffset": "+07:00",
-        "bizStep": "https://ref.gs1.org/cbv/BizStep-commissioning",
-        "inputEPCList": [BAG_DL],
-        "outputQuantityList": [{"epcClass": LOT_DL, "quantity": 59.5, "uom": "KGM"}],
-    },
+    *QUERY_EVENTS,
     {
         "type": "ObjectEvent",
         "eventID": "urn:uuid:00000000-0000-4000-8000-000000000005",

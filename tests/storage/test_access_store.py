@@ -23,8 +23,8 @@ async def test_organisations_are_set_whole_and_listed_by_id(access_store: Access
     await access_store.set_organisation(Organisation("org-b", ("https://id.gs1.org/417/8934567000002",)))
     await access_store.set_organisation(Organisation("org-a", ("x", "y")))
     await access_store.set_organisation(Organisation("org-a", ("z",)))
-    assert await access_store.get_organisation("org-a") == Organisation("org-a", ("z",))
-    assert await access_store.get_organisation("org-c") is None
+    assert await access_store.standing("org-a") == (Organisation("org-a", ("z",)), [])
+    assert await access_store.standing("org-c") == (None, [])
     assert [o.id for o in await access_store.list_organisations()] == ["org-a", "org-b"]
 
 
@@ -34,7 +34,7 @@ async def test_grants_are_found_by_grantee_and_revoked(access_store: AccessStore
     )
     await access_store.add_grant(Grant("g1", "org-a", "org-b", scope, 1))
     await access_store.add_grant(Grant("g2", "org-a", "auditor", GrantScope(), 2))
-    assert await access_store.grants_to("org-b") == [Grant("g1", "org-a", "org-b", scope, 1)]
+    assert await access_store.standing("org-b") == (None, [Grant("g1", "org-a", "org-b", scope, 1)])
     assert [g.grant_id for g in await access_store.list_grants()] == ["g1", "g2"]
     assert await access_store.revoke_grant("g1") and not await access_store.revoke_grant("g1")
-    assert await access_store.grants_to("org-b") == []
+    assert await access_store.standing("org-b") == (None, [])

@@ -15,14 +15,13 @@ from epcis_repo.api.bodies import BODY_PROBLEMS, read_json
 from epcis_repo.api.deps import RepositoryDep
 from epcis_repo.api.documents import rendered_event
 from epcis_repo.api.headers import OutputDep, options
-from epcis_repo.api.pages import collection_paging, next_link
+from epcis_repo.api.pages import collection_page, collection_paging
 from epcis_repo.api.problems import Problem, not_found, validation_problem
 from epcis_repo.api.security import Caller, Capturer
 from epcis_repo.capture.service import Attribution
 from epcis_repo.capture.validation import InvalidDocument, check_document, check_event
 from epcis_repo.epcis.models import EPCISDocument, EPCISQueryDocument, ObjectEvent
 from epcis_repo.epcis.timestamps import from_micros
-from epcis_repo.query.tokens import AfterToken
 from epcis_repo.storage.port import Behaviour, CaptureJob
 
 router = APIRouter(tags=["Capture"])
@@ -128,12 +127,8 @@ def _event_count(document: dict[str, Any]) -> int:
 async def list_capture_jobs(request: Request, repository: RepositoryDep, caller: Capturer) -> Response:
     """The jobs of the caller's organisation (every job, for an administrator)."""
     limit, after = collection_paging(request, repository.settings, "capture jobs", "GET /capture")
-    organisation = None if caller.sees_everything else caller.organisation
-    jobs = await repository.store.list_jobs(after, limit + 1, organisation)
-    headers = {}
-    if len(jobs) > limit:
-        jobs = jobs[:limit]
-        headers["Link"] = next_link(request, limit, AfterToken("capture jobs", jobs[-1].capture_id).encode())
+    found = await repository.store.list_jobs(after, limit + 1, caller.own_records)
+    jobs, headers = collection_page(request, found, limit, "capture jobs", lambda job: job.capture_id)
     return Response(orjson.dumps([job_json(j) for j in jobs]), media_type="application/json", headers=headers)
 
 
@@ -147,7 +142,7 @@ async def read_capture_job(
     repository: RepositoryDep, caller: Capturer, capture_id: Annotated[str, Path(alias="captureID")]
 ) -> Response:
     job = await repository.store.get_job(capture_id)
-    if job is None or not (caller.sees_everything or job.organisation == caller.organisation):
+    if job is None or caller.own_records not in (None, job.organisation):
         raise not_found(f"capture job {capture_id!r}")
     return Response(orjson.dumps(job_json(job)), media_type="application/json")
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from fastapi import Request
 
@@ -12,6 +13,7 @@ from epcis_repo.query.tokens import AfterToken, InvalidToken
 from epcis_repo.settings import Settings
 
 PAGING = ("perPage", "nextPageToken")
+T = TypeVar("T")
 
 
 _DIGITS = re.compile(r"[0-9]{1,9}")
@@ -56,3 +58,14 @@ def collection_paging(request: Request, settings: Settings, kind: str, where: st
     except InvalidToken as error:
         raise query_problem("nextPageToken", str(error)) from None
     return limit, after
+
+
+def collection_page(
+    request: Request, items: list[T], limit: int, kind: str, key: Callable[[T], str]
+) -> tuple[list[T], dict[str, str]]:
+    """Of `items` read as `limit` + 1, the page and its headers: a Link to the next page (a token of
+    `kind` after the last item's `key`) when there is one."""
+    if len(items) <= limit:
+        return items, {}
+    page = items[:limit]
+    return page, {"Link": next_link(request, limit, AfterToken(kind, key(page[-1])).encode())}

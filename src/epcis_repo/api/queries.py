@@ -15,7 +15,7 @@ from epcis_repo.api.bodies import BODY_PROBLEMS, read_json
 from epcis_repo.api.deps import Repository, RepositoryDep
 from epcis_repo.api.events import answer_query
 from epcis_repo.api.headers import OutputDep, options
-from epcis_repo.api.pages import PAGING, collection_paging, next_link
+from epcis_repo.api.pages import PAGING, collection_page, collection_paging
 from epcis_repo.api.problems import Problem, not_found, query_problem, validation_problem
 from epcis_repo.api.security import Caller, Reader
 from epcis_repo.epcis.context import namespaces
@@ -23,7 +23,6 @@ from epcis_repo.epcis.timestamps import now_micros
 from epcis_repo.epcis.violations import Violation
 from epcis_repo.query.named import definition_params
 from epcis_repo.query.params import QueryParameterError, parse_query
-from epcis_repo.query.tokens import AfterToken
 from epcis_repo.storage.port import NamedQuery
 
 router = APIRouter(tags=["Named queries"])
@@ -85,12 +84,8 @@ async def create_query(request: Request, repository: RepositoryDep, caller: Read
 @router.get("/queries", summary="Named queries, in name order", openapi_extra=discovery.paging_extra())
 async def list_queries(request: Request, repository: RepositoryDep, caller: Reader) -> Response:
     limit, after = collection_paging(request, repository.settings, "queries", "GET /queries")
-    owner = None if caller.sees_everything else caller.organisation
-    queries = await repository.store.list_named_queries(after, limit + 1, owner)
-    headers = {}
-    if len(queries) > limit:
-        queries = queries[:limit]
-        headers["Link"] = next_link(request, limit, AfterToken("queries", queries[-1].name).encode())
+    found = await repository.store.list_named_queries(after, limit + 1, caller.own_records)
+    queries, headers = collection_page(request, found, limit, "queries", lambda query: query.name)
     return Response(
         orjson.dumps([_definition(q) for q in queries]), media_type="application/json", headers=headers
     )
@@ -112,7 +107,7 @@ async def read_query(
 async def _owned(repository: Repository, caller: Caller, name: str) -> NamedQuery:
     """The caller's organisation's query of that name (any, for an administrator); 404 otherwise."""
     query = await repository.store.get_named_query(name)
-    if query is None or not (caller.sees_everything or query.owner == caller.organisation):
+    if query is None or caller.own_records not in (None, query.owner):
         raise not_found(f"query named {name!r}")
     return query
 

@@ -26,7 +26,7 @@ from epcis_repo.api import discovery
 from epcis_repo.api.deps import Repository, RepositoryDep
 from epcis_repo.api.events import answer_query
 from epcis_repo.api.headers import OutputDep, options, response_media_type
-from epcis_repo.api.pages import collection_paging, next_link
+from epcis_repo.api.pages import collection_page, collection_paging
 from epcis_repo.api.problems import not_found, query_problem
 from epcis_repo.api.security import Caller, Reader
 from epcis_repo.epcis import cbv
@@ -267,11 +267,8 @@ def _add_family(family: Family) -> None:
         found = await repository.store.distinct_values(family.field, after, limit + 1, caller.visible)
         standard = (value for value in family.standard if after is None or value > after)
         # The store gave every value up to its last one, so the first limit + 1 of the union are right.
-        values = sorted({*found, *standard})[: limit + 1]
-        headers = {}
-        if len(values) > limit:
-            values = values[:limit]
-            headers["Link"] = next_link(request, limit, AfterToken(family.collection, values[-1]).encode())
+        union = sorted({*found, *standard})[: limit + 1]
+        values, headers = collection_page(request, union, limit, family.collection, str)
         return _collection(request, family.display(values, output, repository.prefixes), output, headers)
 
     async def read(value: str, request: Request, repository: Repository, caller: Caller) -> Response:

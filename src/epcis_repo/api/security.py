@@ -66,6 +66,12 @@ class Caller:
     def sees_everything(self) -> bool:
         return self.principal.sees_everything
 
+    @property
+    def own_records(self) -> str | None:
+        """The organisation whose capture jobs and named queries the caller may read; None: every
+        organisation's (an administrator)."""
+        return None if self.sees_everything else self.organisation
+
 
 def unauthorised(detail: str, error: str | None = None) -> Problem:
     challenge = _CHALLENGE + (f', error="{error}"' if error else "")
@@ -124,8 +130,7 @@ def requires(role: Role) -> Callable[..., Awaitable[Caller]]:
         limit_reads(request.app.state.repository.settings.query_timeout_seconds)
         if principal.sees_everything:
             return Caller(principal)
-        organisation = await access.store.get_organisation(principal.organisation)
-        grants = await access.store.grants_to(principal.organisation)
+        organisation, grants = await access.store.standing(principal.organisation)
         trusted = frozenset({principal.organisation, None, *(grant.grantor for grant in grants)})
         return Caller(principal, visibility(principal, organisation, grants), trusted)
 

@@ -36,13 +36,13 @@ class AccessStore(Protocol):
 
     async def set_organisation(self, organisation: Organisation) -> None: ...
 
-    async def get_organisation(self, organisation_id: str) -> Organisation | None: ...
+    async def standing(self, organisation_id: str) -> tuple[Organisation | None, list[Grant]]:
+        """What decides what an organisation sees, read together: its record (its identifiers), if
+        registered, and the grants made to it."""
 
     async def list_organisations(self) -> list[Organisation]: ...
 
     async def add_grant(self, grant: Grant) -> None: ...
-
-    async def grants_to(self, grantee: str) -> list[Grant]: ...
 
     async def list_grants(self) -> list[Grant]: ...
 
@@ -154,11 +154,14 @@ class SqliteAccessStore:
             )
         )
 
-    async def get_organisation(self, organisation_id: str) -> Organisation | None:
-        row = await self._run(
-            lambda c: c.execute("SELECT * FROM organisations WHERE id = ?", (organisation_id,)).fetchone()
-        )
-        return Organisation(row[0], tuple(orjson.loads(row[1]))) if row else None
+    async def standing(self, organisation_id: str) -> tuple[Organisation | None, list[Grant]]:
+        def read(c: sqlite3.Connection) -> tuple[Organisation | None, list[Grant]]:
+            row = c.execute("SELECT * FROM organisations WHERE id = ?", (organisation_id,)).fetchone()
+            grants = c.execute("SELECT * FROM grants WHERE grantee = ?", (organisation_id,)).fetchall()
+            organisation = Organisation(row[0], tuple(orjson.loads(row[1]))) if row else None
+            return organisation, [_grant(*grant) for grant in grants]
+
+        return await self._run(read)  # one hand-off: it is read on every query request
 
     async def list_organisations(self) -> list[Organisation]:
         rows = await self._run(lambda c: c.execute("SELECT * FROM organisations ORDER BY id").fetchall())
@@ -171,12 +174,6 @@ class SqliteAccessStore:
                 (grant.grant_id, grant.grantor, grant.grantee, _scope_json(grant.scope), grant.created_at),
             )
         )
-
-    async def grants_to(self, grantee: str) -> list[Grant]:
-        rows = await self._run(
-            lambda c: c.execute("SELECT * FROM grants WHERE grantee = ?", (grantee,)).fetchall()
-        )
-        return [_grant(*row) for row in rows]
 
     async def list_grants(self) -> list[Grant]:
         rows = await self._run(lambda c: c.execute("SELECT * FROM grants ORDER BY created_at").fetchall())
@@ -272,9 +269,10 @@ class MongoAccessStore:
             {"_id": organisation.id}, {"$set": {"identifiers": list(organisation.identifiers)}}, upsert=True
         )
 
-    async def get_organisation(self, organisation_id: str) -> Organisation | None:
+    async def standing(self, organisation_id: str) -> tuple[Organisation | None, list[Grant]]:
         doc = await self._organisations.find_one({"_id": organisation_id})
-        return Organisation(doc["_id"], tuple(doc.get("identifiers", ()))) if doc else None
+        grants = [_mongo_grant(grant) async for grant in self._grants.find({"grantee": organisation_id})]
+        return (Organisation(doc["_id"], tuple(doc.get("identifiers", ()))) if doc else None), grants
 
     async def list_organisations(self) -> list[Organisation]:
         found = self._organisations.find({}).sort("_id", 1)
@@ -290,9 +288,6 @@ class MongoAccessStore:
                 "createdAt": grant.created_at,
             }
         )
-
-    async def grants_to(self, grantee: str) -> list[Grant]:
-        return [_mongo_grant(doc) async for doc in self._grants.find({"grantee": grantee})]
 
     async def list_grants(self) -> list[Grant]:
         return [_mongo_grant(doc) async for doc in self._grants.find({}).sort("createdAt", 1)]
