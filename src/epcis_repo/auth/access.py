@@ -49,9 +49,6 @@ class AccessStore(Protocol):
     async def revoke_grant(self, grant_id: str) -> bool: ...
 
 
-AccessFactory = Callable[[Settings], Any]  # an async context manager yielding an AccessStore
-
-
 @asynccontextmanager
 async def open_configured_access(settings: Settings) -> AsyncIterator[AccessStore]:
     if settings.mongodb_uri:
@@ -100,7 +97,6 @@ class SqliteAccessStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._path = path
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode = WAL")
@@ -171,7 +167,13 @@ class SqliteAccessStore:
         await self._run(
             lambda c: c.execute(
                 "INSERT INTO grants VALUES (?, ?, ?, ?, ?)",
-                (grant.grant_id, grant.grantor, grant.grantee, _scope_json(grant.scope), grant.created_at),
+                (
+                    grant.grant_id,
+                    grant.grantor,
+                    grant.grantee,
+                    orjson.dumps(_scope_fields(grant.scope)),
+                    grant.created_at,
+                ),
             )
         )
 
@@ -201,19 +203,17 @@ def _key(
     )
 
 
-def _scope_json(scope: GrantScope) -> bytes:
-    return orjson.dumps(
-        {
-            "products": list(scope.products),
-            "bizSteps": list(scope.biz_steps),
-            "from": scope.from_time,
-            "until": scope.until_time,
-        }
-    )
+def _scope_fields(scope: GrantScope) -> dict[str, Any]:
+    """A grant's scope as stored: a JSON column in SQLite, a subdocument in MongoDB."""
+    return {
+        "products": list(scope.products),
+        "bizSteps": list(scope.biz_steps),
+        "from": scope.from_time,
+        "until": scope.until_time,
+    }
 
 
-def _scope(data: bytes | dict[str, Any]) -> GrantScope:
-    fields = orjson.loads(data) if isinstance(data, bytes | str) else data
+def _scope(fields: dict[str, Any]) -> GrantScope:
     return GrantScope(
         tuple(fields.get("products", ())),
         tuple(fields.get("bizSteps", ())),
@@ -223,7 +223,7 @@ def _scope(data: bytes | dict[str, Any]) -> GrantScope:
 
 
 def _grant(grant_id: str, grantor: str, grantee: str, scope: bytes, created_at: int) -> Grant:
-    return Grant(grant_id, grantor, grantee, _scope(scope), created_at)
+    return Grant(grant_id, grantor, grantee, _scope(orjson.loads(scope)), created_at)
 
 
 # --- MongoDB ------------------------------------------------------------------------------------------
@@ -284,7 +284,7 @@ class MongoAccessStore:
                 "_id": grant.grant_id,
                 "grantor": grant.grantor,
                 "grantee": grant.grantee,
-                "scope": orjson.loads(_scope_json(grant.scope)),
+                "scope": _scope_fields(grant.scope),
                 "createdAt": grant.created_at,
             }
         )

@@ -159,7 +159,7 @@ def _values(scope: str, name: str, value: Any) -> Iterator[Fact]:
         yield fact(scope, name), "true" if value else "false"
         return
     if isinstance(value, int | float):
-        yield fact(scope, name), _number_text(value)
+        yield fact(scope, name), number_text(value)
         yield fact(scope, name, kind=NUMBER), float(value)
         return
     text = str(value)
@@ -174,5 +174,6 @@ def _values(scope: str, name: str, value: Any) -> Iterator[Fact]:
             pass
 
 
-def _number_text(value: float) -> str:
+def number_text(value: float) -> str:
+    """A number as text facts and master-data attributes compare it: integral values as integers."""
     return str(int(value)) if float(value).is_integer() and abs(value) < 2**63 else repr(value)

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from epcis_repo.capture.facts import number_text
 from epcis_repo.capture.records import exact_bytes
 from epcis_repo.epcis import identifiers
 from epcis_repo.epcis.context import extension_name
@@ -44,7 +45,7 @@ def attribute_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return str(int(value)) if float(value).is_integer() else repr(value)
+        return number_text(value)
     if isinstance(value, str):
         return identifiers.canonical_key(value)
     return ""

@@ -80,14 +80,7 @@ class CaptureService:
         return job
 
     async def _new_job(self, submission: Submission, behaviour: Behaviour, by: Attribution) -> CaptureJob:
-        job = CaptureJob(
-            capture_id=str(uuid.uuid4()),
-            created_at=now_micros(),
-            behaviour=behaviour,
-            event_count=len(submission.events),
-            organisation=by.organisation,
-            principal=by.principal,
-        )
+        job = _job(behaviour, len(submission.events), by)
         for index, violations in sorted(submission.invalid.items()):
             _add_error(job, _invalid_event(submission.event_pointer(index), index, violations))
         await self._store.save_job(job)
@@ -141,14 +134,7 @@ class CaptureService:
     async def capture_event(self, event: dict[str, Any], by: Attribution = Attribution()) -> SingleCapture:
         """Capture one validated event at once, all or nothing."""
         record = prepare(event, namespaces(event.get("@context")), None)
-        job = CaptureJob(
-            capture_id=str(uuid.uuid4()),
-            created_at=now_micros(),
-            behaviour=Behaviour.ROLLBACK,
-            event_count=1,
-            organisation=by.organisation,
-            principal=by.principal,
-        )
+        job = _job(Behaviour.ROLLBACK, 1, by)
         conflicts = await self._conflicts([record], by.organisation)
         if conflicts:
             _add_error(job, _already_stored(None, 0, record, conflicts[0]))
@@ -231,6 +217,18 @@ def _settle(job: CaptureJob, *, stored: int) -> None:
     job.success = not job.errors
     job.stored_count = stored
     job.finished_at = now_micros()
+
+
+def _job(behaviour: Behaviour, event_count: int, by: Attribution) -> CaptureJob:
+    """A new, running capture job."""
+    return CaptureJob(
+        capture_id=str(uuid.uuid4()),
+        created_at=now_micros(),
+        behaviour=behaviour,
+        event_count=event_count,
+        organisation=by.organisation,
+        principal=by.principal,
+    )
 
 
 def _add_error(job: CaptureJob, error: dict[str, Any]) -> None:

@@ -15,9 +15,8 @@ _DEADLINE: ContextVar[float | None] = ContextVar("epcis_read_deadline", default=
 class QueryTimeout(StorageError):
     """A read ran past its request's deadline and was stopped."""
 
-    def __init__(self, seconds: float | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__("the query ran past its time limit and was stopped")
-        self.seconds = seconds
 
 
 def limit_reads(seconds: float) -> None:
