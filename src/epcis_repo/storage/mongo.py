@@ -357,19 +357,20 @@ class MongoEventStore:
         self, nodes: Collection[str], recorded_by: int | None, visible: Visibility | None = None
     ) -> list[StoredEdge]:
         try:
-            return await self._lineage(set(nodes), recorded_by, visible)
+            return await self._lineage(set(nodes), recorded_by, visible, await self._visible())
         except PyMongoError as error:
             raise StorageError(f"MongoDB read failed: {error}") from error
 
     async def _lineage(
-        self, wanted: set[str], recorded_by: int | None, visible: Visibility | None
+        self, wanted: set[str], recorded_by: int | None, visible: Visibility | None, published: int
     ) -> list[StoredEdge]:
+        """`lineage` among the events of commits up to `published`."""
         if not wanted:
             return []
         chosen = list(wanted)
         query: dict[str, Any] = {
             "$or": [{"lineage.s": {"$in": chosen}}, {"lineage.t": {"$in": chosen}}],
-            "commit": {"$lte": await self._visible()},
+            "commit": {"$lte": published},
         }
         if recorded_by is not None and visible is None:
             query[str(Field.RECORD_TIME)] = {"$lte": recorded_by}
@@ -433,11 +434,15 @@ class MongoEventStore:
         hops: int,
         visible: Visibility | None = None,
     ) -> None:
-        nodes = set(start)
-        for _ in range(hops):
-            if not nodes:
-                return
-            nodes = set(step(await self.lineage(nodes, recorded_by, visible)))
+        try:
+            published = await self._visible()  # one snapshot for the whole walk, as SQLite reads it
+            nodes = set(start)
+            for _ in range(hops):
+                if not nodes:
+                    return
+                nodes = set(step(await self._lineage(nodes, recorded_by, visible, published)))
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB read failed: {error}") from error
 
     async def lineage_version(self) -> int:
         try:

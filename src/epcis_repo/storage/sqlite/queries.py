@@ -15,9 +15,9 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from epcis_repo.epcis.identifiers import KeyMatch
 from epcis_repo.query.model import (
@@ -666,17 +666,27 @@ def _visible_values(
 # --- helpers ----------------------------------------------------------------------------------------
 
 
+def batched_rows(
+    sql: str,
+    values: Collection[str],
+    conn: sqlite3.Connection,
+    *,
+    fixed: Sequence[object] = (),
+    trailing: Sequence[object] = (),
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of `sql` (``{}`` standing for a list of placeholders, between the `fixed` and the
+    `trailing` parameters) for these values, distinct and storable, in batches."""
+    unique = [v for v in dict.fromkeys(values) if storable(v)]
+    for start in range(0, len(unique), BATCH):
+        chunk = unique[start : start + BATCH]
+        yield from conn.execute(sql.format(marks(len(chunk))), [*fixed, *chunk, *trailing])
+
+
 def lookup(
     sql: str, values: Collection[str], conn: sqlite3.Connection, *, fixed: Sequence[object] = ()
 ) -> set[str]:
-    """The first column of `sql` (with ``{}`` standing for a list of placeholders, after the `fixed`
-    parameters) for these values."""
-    unique = [v for v in dict.fromkeys(values) if storable(v)]
-    found: set[str] = set()
-    for start in range(0, len(unique), BATCH):
-        chunk = unique[start : start + BATCH]
-        found.update(row[0] for row in conn.execute(sql.format(marks(len(chunk))), [*fixed, *chunk]))
-    return found
+    """The first column of `batched_rows`."""
+    return {row[0] for row in batched_rows(sql, values, conn, fixed=fixed)}
 
 
 def storable(value: str) -> bool:

@@ -166,9 +166,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # Master data is its organisation's: a reader goes by the versions of the organisations it
         # trusts (storage/port.py, Sources), so another's cannot change its queries or traces.
         "ALTER TABLE vocabulary ADD COLUMN organisation TEXT",
-        # A version is written only with a capture that stored events: they say whose it is.
+        # A version is written only with a capture that stored events: they say whose it is (versions
+        # of captures before access control, which name no organisation, are left as they are).
         "UPDATE vocabulary SET organisation = "
-        "(SELECT e.captured_by FROM events AS e WHERE e.commit_no = vocabulary.commit_no LIMIT 1)",
+        "(SELECT e.captured_by FROM events AS e WHERE e.commit_no = vocabulary.commit_no LIMIT 1) "
+        "WHERE EXISTS (SELECT 1 FROM events AS e "
+        "WHERE e.commit_no = vocabulary.commit_no AND e.captured_by IS NOT NULL)",
     ),
 )
 

@@ -21,6 +21,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,7 +50,7 @@ from epcis_repo.storage.sqlite import lineage
 from epcis_repo.storage.sqlite.checkpoint import Checkpointer
 from epcis_repo.storage.sqlite.lock import ProcessLock
 from epcis_repo.storage.sqlite.queries import (
-    BATCH,
+    batched_rows,
     clamp,
     count_events,
     distinct_values,
@@ -81,6 +82,13 @@ _LATEST_CHILDREN = "SELECT c.child FROM vocabulary_children AS c WHERE c.key IN 
 _LATEST_WITH_ATTRIBUTE = (
     "SELECT DISTINCT a.key FROM vocabulary_attributes AS a WHERE a.name = ? AND {} AND {}"
 )
+_LATEST_ATTRIBUTES = (
+    "SELECT a.key, a.type, a.name, a.value FROM vocabulary_attributes AS a WHERE a.key IN ({}) AND {} "
+    "ORDER BY a.name, a.value"
+)
+_LATEST_CHILDREN_OF = (
+    "SELECT c.key, c.type, c.child FROM vocabulary_children AS c WHERE c.key IN ({}) AND {} ORDER BY c.child"
+)
 _LATEST_ELEMENTS = (
     "SELECT e.type, e.key, e.element, e.commit_no FROM vocabulary AS e WHERE e.key IN ({}) AND {}"
 )
@@ -104,14 +112,9 @@ def _by_keys(
     sql: str, alias: str, keys: Collection[str], sources: Sources, conn: sqlite3.Connection
 ) -> list[tuple[Any, ...]]:
     """The rows of `sql` (``{}``: the keys' placeholders, then the latest-version condition on `alias`)
-    for these keys, in batches."""
+    for these keys."""
     latest, params = _latest(alias, sources)
-    chosen = [k for k in dict.fromkeys(keys) if storable(k)]
-    rows: list[tuple[Any, ...]] = []
-    for start in range(0, len(chosen), BATCH):
-        chunk = chosen[start : start + BATCH]
-        rows.extend(conn.execute(sql.format(marks(len(chunk)), latest), [*chunk, *params]))
-    return rows
+    return list(batched_rows(sql.format("{}", latest), keys, conn, trailing=params))
 
 
 _SAVE_JOB = """
@@ -468,13 +471,8 @@ class SqliteEventStore:
             if values is None:
                 rows = conn.execute(_LATEST_WITH_ATTRIBUTE.format("1", latest), (name, *latest_params))
                 return {key for (key,) in rows}
-            found: set[str] = set()
-            chosen = [v for v in dict.fromkeys(values) if storable(v)]
-            for start in range(0, len(chosen), BATCH):
-                chunk = chosen[start : start + BATCH]
-                sql = _LATEST_WITH_ATTRIBUTE.format(f"a.value IN ({marks(len(chunk))})", latest)
-                found.update(key for (key,) in conn.execute(sql, (name, *chunk, *latest_params)))
-            return found
+            sql = _LATEST_WITH_ATTRIBUTE.format("a.value IN ({})", latest)
+            return {key for (key,) in batched_rows(sql, values, conn, fixed=(name,), trailing=latest_params)}
 
         return await self._read(find)
 
@@ -482,8 +480,19 @@ class SqliteEventStore:
         self, keys: Collection[str], sources: Sources = None
     ) -> list[VocabularyRecord]:
         def find(conn: sqlite3.Connection) -> list[VocabularyRecord]:
-            rows = _by_keys(_LATEST_ELEMENTS, "e", keys, sources, conn)
-            return [_vocabulary_record(conn, *row) for row in rows]
+            # Elements, their attributes and their children: three reads for all the keys, not two an element.
+            attributes: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+            for key, type_, name, value in _by_keys(_LATEST_ATTRIBUTES, "a", keys, sources, conn):
+                attributes[type_, key].append((name, value))
+            children: dict[tuple[str, str], list[str]] = defaultdict(list)
+            for key, type_, child in _by_keys(_LATEST_CHILDREN_OF, "c", keys, sources, conn):
+                children[type_, key].append(child)
+            return [
+                VocabularyRecord(
+                    type_, key, bytes(element), tuple(attributes[type_, key]), tuple(children[type_, key])
+                )
+                for type_, key, element, _ in _by_keys(_LATEST_ELEMENTS, "e", keys, sources, conn)
+            ]
 
         return await self._read(find)
 
@@ -700,20 +709,4 @@ def _write_vocabulary(
         "INSERT INTO vocabulary_children (key, type, commit_no, child) VALUES (?, ?, ?, ?) "
         "ON CONFLICT DO NOTHING",
         ((v.key, v.type, commit, child) for v in vocabulary for child in v.children),
-    )
-
-
-def _vocabulary_record(
-    conn: sqlite3.Connection, type_: str, key: str, element: bytes, commit: int
-) -> VocabularyRecord:
-    attributes = conn.execute(
-        "SELECT name, value FROM vocabulary_attributes WHERE key = ? AND type = ? AND commit_no = ?",
-        (key, type_, commit),
-    ).fetchall()
-    children = conn.execute(
-        "SELECT child FROM vocabulary_children WHERE key = ? AND type = ? AND commit_no = ?",
-        (key, type_, commit),
-    ).fetchall()
-    return VocabularyRecord(
-        type_, key, bytes(element), tuple((n, v) for n, v in attributes), tuple(c for (c,) in children)
     )
