@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from epcis_repo.cli_access import grants_app, keys_app, orgs_app
+from epcis_repo.cli_options import DataDir, fail, settings_for
 from epcis_repo.settings import Settings
 
 app = typer.Typer(
@@ -26,10 +27,7 @@ def serve(
         str, typer.Option(help="Interface to listen on; 0.0.0.0 for every interface.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(help="Folder of the embedded store [default: EPCIS_DATA_DIR, else ./epcis-data]."),
-    ] = None,
+    data_dir: DataDir = None,
     demo: Annotated[bool, typer.Option(help="Load a small farm-to-retail coffee chain first.")] = False,
 ) -> None:
     """Start the repository's HTTP API (capture and query interfaces)."""
@@ -38,7 +36,7 @@ def serve(
     from epcis_repo.api.app import create_app
     from epcis_repo.storage.configured import describe
 
-    settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    settings = settings_for(data_dir)
     try:
         where = describe(settings)
         application = create_app(settings, demo=demo)
@@ -81,7 +79,7 @@ def _trace(
     if url is not None:
         document = _trace_over_http(url, direction, given, key)
     else:
-        settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+        settings = settings_for(data_dir)
         document = asyncio.run(_trace_locally(settings, Direction(direction), given))
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False) if as_json else render_tree(document))
 
@@ -96,7 +94,7 @@ async def _trace_locally(settings: Settings, direction: Any, given: dict[str, st
     try:
         request = trace_request(direction, given)
     except QueryParameterError as error:
-        _fail(f"{error.parameter}: {error.detail}")
+        fail(f"{error.parameter}: {error.detail}")
     try:
         async with open_configured_store(settings) as store:
             await store.open()
@@ -106,9 +104,9 @@ async def _trace_locally(settings: Settings, direction: Any, given: dict[str, st
             finally:
                 await store.close()
     except StorageError as error:
-        _fail(f"{error} (with a running server, ask it instead: --url http://127.0.0.1:8000)")
+        fail(f"{error} (with a running server, ask it instead: --url http://127.0.0.1:8000)")
     if report is None:
-        _fail(f"no event names {given.get('id')!r}", code=1)
+        fail(f"no event names {given.get('id')!r}", code=1)
     return report
 
 
@@ -121,7 +119,7 @@ def _trace_over_http(url: str, direction: str, given: dict[str, str], key: str |
     headers = {}
     if key:
         if not key.isprintable() or any(c.isspace() for c in key):
-            _fail("--key (or EPCIS_API_KEY) holds spaces or control characters: not an API key")
+            fail("--key (or EPCIS_API_KEY) holds spaces or control characters: not an API key")
         headers["Authorization"] = f"Bearer {key}"
     address = f"{url.rstrip('/')}/traces/{direction}?{urllib.parse.urlencode(given)}"
     request = urllib.request.Request(address, headers=headers)
@@ -134,17 +132,12 @@ def _trace_over_http(url: str, direction: str, given: dict[str, str], key: str |
         detail = problem.get("detail") or str(error)
         if error.code == 401:
             hint = "the key was refused" if key else "it needs an API key: give --key or set EPCIS_API_KEY"
-            _fail(f"{url} did not accept the request ({detail}): {hint}")
+            fail(f"{url} did not accept the request ({detail}): {hint}")
         if error.code == 403:
-            _fail(f"{url} refused the request ({detail}): the key may not trace (it needs the query role)")
-        _fail(detail, code=1 if error.code == 404 else 2)
+            fail(f"{url} refused the request ({detail}): the key may not trace (it needs the query role)")
+        fail(detail, code=1 if error.code == 404 else 2)
     except (urllib.error.URLError, OSError) as error:
-        _fail(f"cannot reach {url}: {error}")
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"epcis-repo: {message}", err=True)
-    raise typer.Exit(code)
+        fail(f"cannot reach {url}: {error}")
 
 
 _At = Annotated[str | None, typer.Option("--at", help="Event time to start from (RFC 3339, with offset).")]
@@ -160,10 +153,6 @@ _Quantity = Annotated[str | None, typer.Option(help="How much of the target, e.g
 _Json = Annotated[bool, typer.Option("--json", help="Print the trace document (as GET /traces returns it).")]
 _Url = Annotated[
     str | None, typer.Option(help="Ask a running repository (http://host:port) instead of opening the store.")
-]
-_DataDir = Annotated[
-    Path | None,
-    typer.Option(help="Folder of the embedded store [default: EPCIS_DATA_DIR, else ./epcis-data]."),
 ]
 _Key = Annotated[
     str | None,
@@ -187,7 +176,7 @@ def trace_back(
     as_json: _Json = False,
     url: _Url = None,
     key: _Key = None,
-    data_dir: _DataDir = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Trace back to the origins (plots, farms), with the quantity and share of each."""
     _trace("back", identifier, at, as_of, depth, quantity, window, as_json, url, data_dir, key)
@@ -203,7 +192,7 @@ def trace_forward(
     as_json: _Json = False,
     url: _Url = None,
     key: _Key = None,
-    data_dir: _DataDir = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Trace forward to every lot, shipment and party the material reached."""
     _trace("forward", identifier, at, as_of, depth, None, window, as_json, url, data_dir, key)

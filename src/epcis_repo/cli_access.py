@@ -15,7 +15,7 @@ import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -29,6 +29,7 @@ from epcis_repo.auth.model import (
     Role,
     is_organisation_id,
 )
+from epcis_repo.cli_options import DataDir, fail, settings_for
 from epcis_repo.epcis import cbv
 from epcis_repo.epcis.identifiers import (
     DL_ORIGIN,
@@ -40,7 +41,6 @@ from epcis_repo.epcis.identifiers import (
     validate_epc_urn,
 )
 from epcis_repo.epcis.timestamps import from_micros, now_micros, to_micros
-from epcis_repo.settings import Settings
 
 if TYPE_CHECKING:
     from epcis_repo.auth.access import AccessStore
@@ -59,10 +59,6 @@ grants_app = typer.Typer(
     help="Grants: an organisation shares (some of) its events with another.", no_args_is_help=True
 )
 
-_DataDir = Annotated[
-    Path | None,
-    typer.Option(help="Folder of the embedded store [default: EPCIS_DATA_DIR, else ./epcis-data]."),
-]
 _Json = Annotated[bool, typer.Option("--json", help="Print a JSON array instead of one line each.")]
 
 _ROLE_ORDER = {role: n for n, role in enumerate(Role)}
@@ -71,11 +67,6 @@ _CHECKED = {"01": 14, "8006": 14, "414": 13, "417": 13, "00": 18}
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
 _CBV_NAMESPACES = ("urn:epcglobal:cbv:", cbv.CBV_WEB, "cbv:")
 _IDPAT = "urn:epc:idpat:"
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"epcis-repo: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def _print_list(
@@ -100,11 +91,11 @@ def _with_store(data_dir: Path | None, work: Callable[[AccessStore], Awaitable[T
     from epcis_repo.auth.access import open_configured_access
     from epcis_repo.storage.configured import describe
 
-    settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    settings = settings_for(data_dir)
     try:
         describe(settings)  # refuses a malformed MongoDB URI before any connection is tried
     except ValueError as error:
-        _fail(str(error))
+        fail(str(error))
     failures: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
     if settings.mongodb_uri:
         from pymongo.errors import PyMongoError
@@ -118,7 +109,7 @@ def _with_store(data_dir: Path | None, work: Callable[[AccessStore], Awaitable[T
     try:
         return asyncio.run(run())
     except failures as error:
-        _fail(f"cannot use the access store: {error}")
+        fail(f"cannot use the access store: {error}")
 
 
 # --- checking the input -------------------------------------------------------------------------------
@@ -126,7 +117,7 @@ def _with_store(data_dir: Path | None, work: Callable[[AccessStore], Awaitable[T
 
 def _organisation(value: str, option: str) -> str:
     if not is_organisation_id(value):
-        _fail(
+        fail(
             f"{option} {value!r}: an organisation id is 1 to {ORGANISATION_MAX} printable characters, "
             "without spaces around them"
         )
@@ -139,7 +130,7 @@ def _roles(text: str) -> frozenset[Role]:
     unknown = [name for name in names if name not in known]
     if unknown or not names:
         wrong = f"unknown role {', '.join(map(repr, unknown))}" if unknown else "no role given"
-        _fail(f"--role: {wrong}; give one or more of {', '.join(Role)} separated by commas")
+        fail(f"--role: {wrong}; give one or more of {', '.join(Role)} separated by commas")
     return frozenset(Role(name) for name in names)
 
 
@@ -155,9 +146,9 @@ def _gs1_key(value: str, option: str, expected: str) -> Gs1Key:
     key = gs1_key(value)
     if key is None:
         reason = validate_epc_urn(value.strip())  # names the URN already
-        _fail(f"{option}: {reason}" if reason else f"{option} {value!r}: not {expected}")
+        fail(f"{option}: {reason}" if reason else f"{option} {value!r}: not {expected}")
     if not _check_digit_holds(key):
-        _fail(f"{option} {value!r}: the check digit of {key.value[: _CHECKED[key.ai]]} is wrong")
+        fail(f"{option} {value!r}: the check digit of {key.value[: _CHECKED[key.ai]]} is wrong")
     return key
 
 
@@ -166,7 +157,7 @@ def _party_or_location(value: str) -> str:
     expected = "a PGLN or SGLN (urn:epc:id:pgln:..., urn:epc:id:sgln:... or a GS1 Digital Link)"
     key = _gs1_key(value, "--identifier", expected)
     if key.ai not in ("414", "417"):
-        _fail(f"--identifier {value!r}: names no party or location; expected {expected}")
+        fail(f"--identifier {value!r}: names no party or location; expected {expected}")
     return key.digital_link
 
 
@@ -187,9 +178,9 @@ def _product(value: str) -> str:
             instances = instance_matches(stripped)
             class_matches(stripped)
         except ValueError as error:
-            _fail(f"--product: {error}")
+            fail(f"--product: {error}")
         if not all(match.prefix.startswith(DL_ORIGIN) for match in instances):
-            _fail(f"--product {value!r}: not a pattern of a GS1 EPC scheme (sgtin, lgtin, itip, ...)")
+            fail(f"--product {value!r}: not a pattern of a GS1 EPC scheme (sgtin, lgtin, itip, ...)")
         return stripped
     expected = "a GTIN, lot or instance (EPC URN, EPC pattern or GS1 Digital Link)"
     return _gs1_key(stripped, "--product", expected).digital_link
@@ -200,7 +191,7 @@ def _biz_step(value: str) -> str:
     if cbv.BIZ_STEP.word(value) is None and (
         not _URI.fullmatch(canonical) or canonical.startswith(_CBV_NAMESPACES)
     ):
-        _fail(
+        fail(
             f"--biz-step {value!r}: not a CBV business step (shipping, urn:epcglobal:cbv:bizstep:shipping "
             f"or {cbv.CBV_WEB}BizStep-shipping); a business step of your own is a URI"
         )
@@ -213,7 +204,7 @@ def _instant(value: str | None, option: str) -> int | None:
     try:
         return to_micros(value)
     except ValueError as error:
-        _fail(f"{option}: {error}")
+        fail(f"{option}: {error}")
 
 
 def _unique(values: list[str]) -> tuple[str, ...]:
@@ -288,7 +279,7 @@ def _print_json(document: Any) -> None:
 def keys_create(
     org: Annotated[str, typer.Option("--org", help="Organisation the key acts for.")],
     role: Annotated[str, typer.Option("--role", help=f"Roles, separated by commas: {', '.join(Role)}.")],
-    data_dir: _DataDir = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Create an API key. It is printed once (the last word of the output); only its digest is kept."""
     organisation = _organisation(org, "--org")
@@ -307,7 +298,7 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list(as_json: _Json = False, data_dir: _DataDir = None) -> None:
+def keys_list(as_json: _Json = False, data_dir: DataDir = None) -> None:
     """List the keys: id, organisation, roles, creation time, active or revoked (never the key itself)."""
     found = _with_store(data_dir, lambda store: store.list_keys())
     _print_list("keys", found, as_json, _key_json, _key_line)
@@ -316,7 +307,7 @@ def keys_list(as_json: _Json = False, data_dir: _DataDir = None) -> None:
 @keys_app.command("revoke")
 def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key's id, as `keys list` shows it.")],
-    data_dir: _DataDir = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Revoke a key: requests with it are refused from now on."""
 
@@ -328,8 +319,8 @@ def keys_revoke(
     revoked, existing = _with_store(data_dir, revoke)
     if not revoked:
         if existing is not None and existing.revoked_at is not None:
-            _fail(f"key {key_id!r} was already revoked {from_micros(existing.revoked_at)}", code=1)
-        _fail(f"no key {key_id!r}", code=1)
+            fail(f"key {key_id!r} was already revoked {from_micros(existing.revoked_at)}", code=1)
+        fail(f"no key {key_id!r}", code=1)
     typer.echo(f"revoked key {key_id}")
 
 
@@ -347,7 +338,7 @@ def orgs_set(
             "urn:epc:id:sgln:... or GS1 Digital Link); repeat for several.",
         ),
     ],
-    data_dir: _DataDir = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Register an organisation and the identifiers that name it (replacing those it had)."""
     organisation = Organisation(
@@ -362,7 +353,7 @@ def orgs_set(
 
 
 @orgs_app.command("list")
-def orgs_list(as_json: _Json = False, data_dir: _DataDir = None) -> None:
+def orgs_list(as_json: _Json = False, data_dir: DataDir = None) -> None:
     """List the organisations and their identifiers."""
     found = _with_store(data_dir, lambda store: store.list_organisations())
     _print_list(
@@ -399,13 +390,13 @@ def grants_create(
     until_time: Annotated[
         str | None, typer.Option("--until-time", help="Only events before this eventTime (RFC 3339).")
     ] = None,
-    data_dir: _DataDir = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Share an organisation's events with another, narrowed by products, business steps and time."""
     grantor = _organisation(grantor, "--from")
     grantee = _organisation(grantee, "--to")
     if grantor == grantee:
-        _fail("--from and --to name the same organisation, which sees its own events already")
+        fail("--from and --to name the same organisation, which sees its own events already")
     scope = GrantScope(
         products=_unique([_product(p) for p in product or ()]),
         biz_steps=_unique([_biz_step(s) for s in biz_step or ()]),
@@ -413,7 +404,7 @@ def grants_create(
         until_time=_instant(until_time, "--until-time"),
     )
     if scope.from_time is not None and scope.until_time is not None and scope.from_time >= scope.until_time:
-        _fail("--from-time must be before --until-time")
+        fail("--from-time must be before --until-time")
     grant = Grant(secrets.token_hex(8), grantor, grantee, scope, now_micros())
 
     async def add(store: AccessStore) -> None:
@@ -425,7 +416,7 @@ def grants_create(
 
 
 @grants_app.command("list")
-def grants_list(as_json: _Json = False, data_dir: _DataDir = None) -> None:
+def grants_list(as_json: _Json = False, data_dir: DataDir = None) -> None:
     """List the grants: id, grantor -> grantee, scope, creation time."""
     found = _with_store(data_dir, lambda store: store.list_grants())
     _print_list("grants", found, as_json, _grant_json, _grant_line)
@@ -434,7 +425,7 @@ def grants_list(as_json: _Json = False, data_dir: _DataDir = None) -> None:
 @grants_app.command("revoke")
 def grants_revoke(
     grant_id: Annotated[str, typer.Argument(help="The grant's id, as `grants list` shows it.")],
-    data_dir: _DataDir = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Revoke a grant: the grantee no longer sees the events it shared."""
 
@@ -442,5 +433,5 @@ def grants_revoke(
         return await store.revoke_grant(grant_id)
 
     if not _with_store(data_dir, revoke):
-        _fail(f"no grant {grant_id!r}", code=1)
+        fail(f"no grant {grant_id!r}", code=1)
     typer.echo(f"revoked grant {grant_id}")

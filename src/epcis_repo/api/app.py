@@ -64,7 +64,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with store_factory(settings) as store, access_factory(settings) as access_store:
             access = Access(access_store, tokens, RateLimiter(settings.rate_limit_per_minute))
-            access.bootstrap_key = await _bootstrap_key(access_store)
+            await _bootstrap_key(access_store)
             await store.open()
             await bring_lineage_up_to_date(store)
             prefixes.add_stated(await store.company_prefixes())
@@ -142,12 +142,12 @@ def token_verifier(settings: Settings) -> TokenVerifier | None:
         raise ValueError(f"cannot read the JSON Web Key Set {settings.oauth_jwks}: {error}") from None
 
 
-async def _bootstrap_key(access: AccessStore) -> str | None:
+async def _bootstrap_key(access: AccessStore) -> None:
     """On a first start (no key was ever made), an admin key, written to standard error once: the
     repository is never open without credentials, and whoever starts it can make the others
     (docs/security.md). Once keys are revoked, `epcis-repo keys create` makes new ones."""
     if await access.list_keys():
-        return None
+        return
     key, record = keys.new_key(BOOTSTRAP_ORGANISATION, frozenset({Role.ADMIN}))
     await access.add_key(record)
     sys.stderr.write(
@@ -157,7 +157,6 @@ async def _bootstrap_key(access: AccessStore) -> str | None:
         f"revoke this one when you have your own. Key: {key}\n"
     )
     sys.stderr.flush()
-    return key
 
 
 async def _load_demo(repository: Repository) -> None:

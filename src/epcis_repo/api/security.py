@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Request, Security
@@ -38,15 +38,13 @@ BEARER = HTTPBearer(
 _CHALLENGE = 'Bearer realm="epcis-repo"'
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Access:
     """What authentication needs, created once per application."""
 
     store: AccessStore
     tokens: TokenVerifier | None
     limiter: RateLimiter
-    # The admin key created on a first start (no active key existed), shown once.
-    bootstrap_key: str | None = field(default=None)
 
 
 @dataclass(frozen=True, slots=True)

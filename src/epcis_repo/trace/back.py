@@ -109,13 +109,7 @@ class Back(Walk):
         whole_out = total(self.amount(e, e.edge.target, e.event_time) for e in outputs)
         for stored in inputs:
             used = put_in[stored]
-            part = (
-                None
-                if q is None or used is None or whole_out is None or used.unit != whole_out.unit
-                else q.times(used.value / whole_out.value)
-                if whole_out.value
-                else None
-            )
+            part = scaled(q, ratio(used, whole_out))
             part_share = times(share, ratio(used, whole_in)) if len(inputs) > 1 else share
             self.follow(stored, used, f"{stored.edge.source} went into {transformation}")
             self.back(stored.edge.source, stored.event_time, part, part_share, path)

@@ -12,7 +12,7 @@ from epcis_repo.trace.graph import is_transformation
 from epcis_repo.trace.measures import Measure, total
 from epcis_repo.trace.model import CONTAINMENT, EdgeKind
 from epcis_repo.trace.result import Portion, Reference
-from epcis_repo.trace.walk import Walk, larger, portion_of, ratio
+from epcis_repo.trace.walk import Walk, larger, ratio, scaled
 
 # (party or document, its role) -> (the traced portions that reached it, event IDs)
 _Book = dict[tuple[str, str | None], tuple[list[Measure | None], list[str]]]
@@ -70,20 +70,20 @@ class Forward(Walk):
             elif kind is EdgeKind.CONSUMES:
                 used = self.amount(stored, node, stored.event_time)
                 self.follow(stored, used, f"{node} went into {stored.edge.target}")
-                self.forward_through(stored.edge.target, stored.event_time, portion_of(used, share), path)
+                self.forward_through(stored.edge.target, stored.event_time, scaled(used, share), path)
             elif kind is EdgeKind.INSTANCE:
                 self.follow(stored, None, f"{stored.edge.target} belongs to lot {node}")
                 unit = self.mass(stored.edge.target, stored.event_time)
                 self.forward(
                     stored.edge.target,
                     max(stored.event_time, cursor or stored.event_time),
-                    portion_of(unit, share),
+                    scaled(unit, share),
                     share,
                     path,
                 )
             else:
                 moved = self.amount(stored, node, stored.event_time)
-                part = portion_of(moved, share) if stored.edge.quantity is not None else q
+                part = scaled(moved, share) if stored.edge.quantity is not None else q
                 book = self._parties if kind is EdgeKind.CUSTODY else self._documents
                 key = (stored.edge.target, stored.edge.role)
                 # This portion counts once per party, however many events (shipping, receiving) took it there.
@@ -111,7 +111,7 @@ class Forward(Walk):
             ):
                 continue  # it had left that parent before the cursor
             followed.add(parent)
-            inside = portion_of(self.amount(stored, node, at), share)
+            inside = scaled(self.amount(stored, node, at), share)
             whole = self.mass(parent, at)
             self.follow(stored, inside, f"{node} was put in {parent}")
             self.forward(parent, at, inside, ratio(inside, whole), path)
@@ -129,15 +129,7 @@ class Forward(Walk):
         whole_in = total(self.amount(e, e.edge.source, e.event_time) for e in inputs)
         for stored in outputs:
             made = self.amount(stored, stored.edge.target, stored.event_time)
-            part = None
-            if (
-                m is not None
-                and whole_in is not None
-                and made is not None
-                and m.unit == whole_in.unit
-                and whole_in.value
-            ):
-                part = made.times(m.value / whole_in.value)
+            part = scaled(made, ratio(m, whole_in))
             self.follow(stored, made, f"{transformation} produced {stored.edge.target}")
             whole = self.total_of(stored.edge.target, None)
             self.forward(stored.edge.target, stored.event_time, part, ratio(part, whole), path)

@@ -214,9 +214,5 @@ def larger(a: Measure | None, b: Measure | None) -> Measure | None:
     return None if a is None or b is None else max(a, b, key=lambda m: m.value)
 
 
-def portion_of(amount: Measure | None, share: float | None) -> Measure | None:
-    return None if amount is None or share is None else amount.times(share)
-
-
 def when(cursor: int | None) -> str:
     return "now" if cursor is None else from_micros(cursor)
