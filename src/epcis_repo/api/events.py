@@ -60,7 +60,7 @@ async def answer_query(
     the events the caller may see."""
     media_type = response_media_type(request)
     filters = {name: values for name, values in given.items() if name not in PAGING}
-    limit = _per_page(given, repository)
+    limit = page_size(given.get("perPage", []), repository.settings)
     token = None
     if "nextPageToken" in given:
         try:
@@ -91,10 +91,6 @@ async def answer_query(
     else:
         document, rendering = query_document(page.events, output, repository.prefixes, query_name)
     return Response(document, media_type=media_type, headers={**headers, **rendering})
-
-
-def _per_page(given: Mapping[str, list[str]], repository: Repository) -> int:
-    return page_size(given.get("perPage", []), repository.settings)
 
 
 @router.get(

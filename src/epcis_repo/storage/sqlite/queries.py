@@ -508,15 +508,8 @@ def _filter(condition: _Filterable, *, equality_index: bool) -> tuple[str, list[
             return _bounds("+" + column, condition)
         if isinstance(condition, AnyNumber):
             return _between("+" + column, condition)
-        exact, ranges = _key_matches(condition)
         use_index = equality_index and isinstance(condition, AnyOf)
-        alternatives = [f"{'' if use_index else '+'}{column} IN ({marks(len(exact))})"] if exact else []
-        params = list[object](exact)
-        for match in ranges:
-            clause, values = _prefix_range("+" + column, match, tails=True)
-            alternatives.append(clause)
-            params.extend(values)
-        return "(" + (" OR ".join(alternatives) or "0") + ")", params
+        return _key_test(column, condition, exact_by_index=use_index, ranges_by_index=False)
     if is_numeric(field):
         # The event's own numbers, through the (event, field) index.
         test, values = (
@@ -532,19 +525,27 @@ def _filter(condition: _Filterable, *, equality_index: bool) -> tuple[str, list[
     elif isinstance(condition, InRange | AnyNumber):
         return "0", []  # text is never a number
     else:
-        exact, ranges = _key_matches(condition)
-        alternatives = [f"k.key IN ({marks(len(exact))})"] if exact else []
-        params = list[object](exact)
-        for match in ranges:
-            clause, values = _prefix_range("k.key", match, tails=True)
-            alternatives.append(clause)
-            params.extend(values)
-        test = "(" + (" OR ".join(alternatives) or "0") + ")"
+        test, params = _key_test("k.key", condition, exact_by_index=True, ranges_by_index=True)
     return (
         "EXISTS (SELECT 1 FROM event_keys AS k INDEXED BY event_keys_event "
         f"WHERE k.event = e.id AND k.field = ? AND {test})",
         [field, *params],
     )
+
+
+def _key_test(
+    column: str, condition: AnyOf | MatchesKey, *, exact_by_index: bool, ranges_by_index: bool
+) -> tuple[str, list[object]]:
+    """`column` equal to one of the condition's exact keys or under one of its prefixes; the column
+    written `+column` where an index must not serve it."""
+    exact, ranges = _key_matches(condition)
+    alternatives = [f"{'' if exact_by_index else '+'}{column} IN ({marks(len(exact))})"] if exact else []
+    params = list[object](exact)
+    for match in ranges:
+        clause, values = _prefix_range(("" if ranges_by_index else "+") + column, match, tails=True)
+        alternatives.append(clause)
+        params.extend(values)
+    return "(" + (" OR ".join(alternatives) or "0") + ")", params
 
 
 def _as_range(condition: Condition) -> InRange:
