@@ -12,7 +12,7 @@ from __future__ import annotations
 from epcis_repo.trace.graph import Graph
 from epcis_repo.trace.measures import Measure, total
 from epcis_repo.trace.model import EdgeKind
-from epcis_repo.trace.result import Portion, Severity, Trace
+from epcis_repo.trace.result import Portion, Severity, Trace, tally
 from epcis_repo.trace.walk import Walk, ratio, scaled, times, when
 
 
@@ -80,14 +80,9 @@ class Back(Walk):
                 key = (node, stored.edge.source)
                 if stored.edge.source:
                     self.node(stored.edge.source, None, None, "place")
-                portion = self._origins.get(key)
                 part, part_share = scaled(q, fraction), times(share, fraction)
-                if portion is None:
-                    self._origins[key] = Portion(
-                        node, part, part_share, [stored.event_id], stored.edge.source or None
-                    )
-                else:
-                    portion.add(part, part_share, [stored.event_id])
+                origin = Portion(node, part, part_share, [stored.event_id], stored.edge.source or None)
+                tally(self._origins, key, origin)
             return
         self._unexplain(node, q, share, cursor)
 
@@ -115,11 +110,7 @@ class Back(Walk):
             self.back(stored.edge.source, stored.event_time, part, part_share, path)
 
     def _unexplain(self, node: str, q: Measure | None, share: float | None, cursor: int | None) -> None:
-        portion = self._unexplained.get(node)
-        if portion is None:
-            self._unexplained[node] = Portion(node, q, share)
-        else:
-            portion.add(q, share, [])
+        tally(self._unexplained, node, Portion(node, q, share))
         amount = f"{q.value:g} {q.unit} of " if q is not None else ""
         if node in self.graph.beyond_window:
             self.finding(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from epcis_repo.trace.graph import is_transformation
 from epcis_repo.trace.measures import Measure, total
 from epcis_repo.trace.model import CONTAINMENT, EdgeKind
-from epcis_repo.trace.result import Portion, Reference
+from epcis_repo.trace.result import Portion, Reference, tally
 from epcis_repo.trace.walk import Walk, larger, ratio, scaled
 
 # (party or document, its role) -> (the traced portions that reached it, event IDs)
@@ -40,11 +40,7 @@ class Forward(Walk):
         place = not path and bool(self.graph.out(node, EdgeKind.ORIGIN))
         self.node(node, q, share, "place" if place else None)
         if path and not is_transformation(node):
-            portion = self._reached.get(node)
-            if portion is None:
-                self._reached[node] = Portion(node, q, share)
-            else:
-                portion.add(q, share, [])
+            tally(self._reached, node, Portion(node, q, share))
         if not self.may_enter(path, node):
             return
         path = (*path, node)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 from epcis_repo.query.model import Visibility
 from epcis_repo.storage.port import Sources
 from epcis_repo.trace.measures import Measure
 
 DEFAULT_DEPTH = 100
+K = TypeVar("K")
 
 
 class Direction(StrEnum):
@@ -65,6 +67,15 @@ class Portion:
         self.quantity = None if self.quantity is None or quantity is None else self.quantity + quantity
         self.share = None if self.share is None or share is None else self.share + share
         self.event_ids += [e for e in event_ids if e not in self.event_ids]
+
+
+def tally(book: dict[K, Portion], key: K, portion: Portion) -> None:
+    """Add `portion` to the one `book` holds at `key`, or hold it there."""
+    held = book.get(key)
+    if held is None:
+        book[key] = portion
+    else:
+        held.add(portion.quantity, portion.share, portion.event_ids)
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from epcis_repo.epcis.timestamps import from_micros
 from epcis_repo.trace.graph import Graph, is_transformation
 from epcis_repo.trace.measures import Measure, total
 from epcis_repo.trace.model import ALL_CHILDREN, CONTAINMENT, EdgeKind, StoredEdge
-from epcis_repo.trace.result import Finding, FollowedEdge, Portion, Severity, Trace
+from epcis_repo.trace.result import Finding, FollowedEdge, Portion, Severity, Trace, tally
 
 # Relative slack when comparing outputs with inputs (floating point, not a yield tolerance).
 _SLACK = 1e-9
@@ -110,11 +110,7 @@ class Walk:
             )
 
     def node(self, key: str, quantity: Measure | None, share: float | None, kind: str | None = None) -> None:
-        known = self.trace.nodes.get(key)
-        if known is None:
-            self.trace.nodes[key] = Portion(key, quantity, share, kind=kind or node_kind(key))
-        else:
-            known.add(quantity, share, [])
+        tally(self.trace.nodes, key, Portion(key, quantity, share, kind=kind or node_kind(key)))
 
     def may_enter(self, path: tuple[str, ...], node: str) -> bool:
         """Whether the walk may go on to `node` (no cycle, within depth and budget)."""
