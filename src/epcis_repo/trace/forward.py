@@ -56,7 +56,8 @@ class Forward(Walk):
             )
             if cursor is None or e.event_time >= cursor
         ]
-        here: dict[tuple[str, str | None], Measure | None] = {}
+        # By book (parties or documents) and (target, role): the book a key goes to is the edge's.
+        here: dict[tuple[bool, tuple[str, str | None]], Measure | None] = {}
         for stored in after:
             kind = stored.edge.kind
             if kind is EdgeKind.ORIGIN:
@@ -80,17 +81,19 @@ class Forward(Walk):
             else:
                 moved = self.amount(stored, node, stored.event_time)
                 part = scaled(moved, share) if stored.edge.quantity is not None else q
-                book = self._parties if kind is EdgeKind.CUSTODY else self._documents
+                custody = kind is EdgeKind.CUSTODY
+                book = self._parties if custody else self._documents
                 key = (stored.edge.target, stored.edge.role)
                 # This portion counts once per party, however many events (shipping, receiving) took it there.
-                here[key] = part if key not in here else larger(here[key], part)
+                held = (custody, key)
+                here[held] = part if held not in here else larger(here[held], part)
                 events = book.setdefault(key, ([], []))[1]
                 if stored.event_id not in events:
                     events.append(stored.event_id)
                 what = "went to" if kind is EdgeKind.CUSTODY else "is named by"
                 self.follow(stored, part, f"{node} {what} {stored.edge.target}")
-        for key, part in here.items():
-            (self._parties if key in self._parties else self._documents)[key][0].append(part)
+        for (custody, key), part in here.items():
+            (self._parties if custody else self._documents)[key][0].append(part)
         self._into_parents(node, cursor, share, path)
 
     def _into_parents(
