@@ -89,7 +89,14 @@ from epcis_repo.epcis.rendering import CompanyPrefixes
 from epcis_repo.epcis.timestamps import now_micros
 from epcis_repo.storage.port import Behaviour, EventRecord, VocabularyRecord
 from epcis_repo.storage.sqlite import SqliteEventStore, lineage
-from epcis_repo.storage.sqlite.store import _INSERT_EVENT, _INSERT_KEY, _INSERT_NUMBER, _event_row
+from epcis_repo.storage.sqlite.store import (
+    _INSERT_EVENT,
+    _INSERT_KEY,
+    _INSERT_NUMBER,
+    _event_row,
+    key_rows,
+    number_rows,
+)
 from scripts.admin_key import admin_key
 
 SMALL, LARGE = 100, 1_000  # events per document over HTTP
@@ -490,17 +497,13 @@ def insert_rows(prepared: Prepared, base: int, commit: int) -> list[tuple[str, l
     records, vocabulary, prefixes = prepared
     capture_id, record_time = str(uuid.uuid4()), now_micros()
     rows = list(enumerate(records, start=base))
-    texts = [(n, v, row) for row, r in rows for n, v in r.facts if isinstance(v, str)]
     return [
         (
             _INSERT_EVENT,
             [_event_row(r, row, commit, row - base, capture_id, None, record_time) for row, r in rows],
         ),
-        (
-            _INSERT_KEY,
-            [(str(f), k, row) for row, r in rows for f, keys in r.keys.items() for k in keys] + texts,
-        ),
-        (_INSERT_NUMBER, [(n, v, row) for row, r in rows for n, v in r.facts if not isinstance(v, str)]),
+        (_INSERT_KEY, list(key_rows(rows))),
+        (_INSERT_NUMBER, list(number_rows(rows))),
         (lineage.INSERT, list(lineage.rows((row, r.lineage) for row, r in rows))),
         (_VOCABULARY, [(v.type, v.key, commit, v.element) for v in vocabulary]),
         (_ATTRIBUTE, [(n, value, v.key, v.type, commit) for v in vocabulary for n, value in v.attributes]),

@@ -13,7 +13,7 @@ from epcis_repo.capture.lineage import derive_lineage
 from epcis_repo.epcis import cbv, identifiers, timestamps
 from epcis_repo.epcis.context import STANDARD_CONTEXTS
 from epcis_repo.epcis.hashing import event_hash
-from epcis_repo.query.model import Field
+from epcis_repo.query.model import UNIONS, Field
 from epcis_repo.storage.port import EventRecord
 
 
@@ -48,8 +48,8 @@ def prepare(event: Mapping[str, Any], prefixes: Mapping[str, str], document_cont
         Field.INPUT_EPC_CLASS: _classes(event.get("inputQuantityList")),
         Field.OUTPUT_EPC_CLASS: _classes(event.get("outputQuantityList")),
     }
-    keys[Field.ANY_EPC] = _union(keys, Field.EPC, Field.PARENT_ID, Field.INPUT_EPC, Field.OUTPUT_EPC)
-    keys[Field.ANY_EPC_CLASS] = _union(keys, Field.EPC_CLASS, Field.INPUT_EPC_CLASS, Field.OUTPUT_EPC_CLASS)
+    for union, parts in UNIONS.items():
+        keys[union] = _union(keys, *parts)
     return EventRecord(
         event_id=event_id,
         event_hash=digest,

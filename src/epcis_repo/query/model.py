@@ -60,6 +60,11 @@ KEY_FIELDS: tuple[Field, ...] = (
     Field.ANY_EPC_CLASS,
 )
 COLUMNS: tuple[Field, ...] = tuple(f for f in Field if f not in KEY_FIELDS)
+# The key fields that are the union of others: an event's keys in any of these roles.
+UNIONS: dict[Field, tuple[Field, ...]] = {
+    Field.ANY_EPC: (Field.EPC, Field.PARENT_ID, Field.INPUT_EPC, Field.OUTPUT_EPC),
+    Field.ANY_EPC_CLASS: (Field.EPC_CLASS, Field.INPUT_EPC_CLASS, Field.OUTPUT_EPC_CLASS),
+}
 
 # Fact names ending in these hold numbers: plain numbers, and instants in microseconds.
 NUMBER = "#n"

@@ -6,7 +6,8 @@ order: such a page is an index range read up to `limit`, and a cursor becomes a 
 Ranges, key patterns and facts list theirs by value; `_page_ids` chooses how to read those.
 
 Where each field lives: columns of `events` (one value per event); `event_keys (field, key, event)`
-for identifier roles and text facts; `event_numbers (field, number, event)` for numeric facts.
+for identifier roles and text facts; `event_numbers (field, number, event)` for numeric facts. A
+union of roles (anyEPC, anyEPCClass) is not stored: it is read from its roles (`stored_fields`).
 User values only ever reach SQL as bound parameters.
 """
 
@@ -21,6 +22,7 @@ from typing import Any, NamedTuple
 
 from epcis_repo.epcis.identifiers import KeyMatch
 from epcis_repo.query.model import (
+    UNIONS,
     AnyNumber,
     AnyOf,
     Condition,
@@ -42,6 +44,14 @@ _INT64 = (-(2**63), 2**63 - 1)
 # how many events are read in visibility order before an index takes over.
 _DRIVER_MAX = 20_000
 _IN_ORDER_FIRST = 20_000
+
+
+_STORED_FIELDS = {str(union): tuple(str(part) for part in parts) for union, parts in UNIONS.items()}
+
+
+def stored_fields(field: str) -> tuple[str, ...]:
+    """The event_keys fields that hold a key field's keys: its roles, for a union."""
+    return _STORED_FIELDS.get(field, (field,))
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
@@ -468,12 +478,16 @@ def _arms(condition: _Candidate, span: _Span, *, tails: bool) -> list[tuple[str,
         clause, values = _bounds("n.number", condition)
         return [(base + clause, [field, *params, *values])]
     within, params = span.clause("k.event")
-    base = f"SELECT k.event FROM event_keys AS k NOT INDEXED WHERE k.field = ? AND {within} AND "
+    roles = stored_fields(field)
+    base = (
+        f"SELECT k.event FROM event_keys AS k NOT INDEXED WHERE k.field IN ({marks(len(roles))}) "
+        f"AND {within} AND "
+    )
     if isinstance(condition, Exists):
-        return [(base + "1", [field, *params])]
+        return [(base + "1", [*roles, *params])]
     if isinstance(condition, InRange | AnyNumber):
         return []
-    return _key_arms(base, "k.key", [field, *params], condition, tails)
+    return _key_arms(base, "k.key", [*roles, *params], condition, tails)
 
 
 def _key_arms(
@@ -526,10 +540,11 @@ def _filter(condition: _Filterable, *, equality_index: bool) -> tuple[str, list[
         return "0", []  # text is never a number
     else:
         test, params = _key_test("k.key", condition, exact_by_index=True, ranges_by_index=True)
+    roles = stored_fields(field)
     return (
         "EXISTS (SELECT 1 FROM event_keys AS k INDEXED BY event_keys_event "
-        f"WHERE k.event = e.id AND k.field = ? AND {test})",
-        [field, *params],
+        f"WHERE k.event = e.id AND k.field IN ({marks(len(roles))}) AND {test})",
+        [*roles, *params],
     )
 
 
@@ -622,15 +637,22 @@ def distinct_values(
     if visible is not None:
         return _visible_values(field, after, limit, visible, conn)
     if field in COLUMNS:
-        sql, params = f"SELECT min({COLUMNS[field]}) FROM events WHERE {COLUMNS[field]} > ?", []
+        sql = f"SELECT min({COLUMNS[field]}) FROM events WHERE {COLUMNS[field]} > ?1"
+        roles: tuple[str, ...] = ()
     else:
-        sql, params = "SELECT min(key) FROM event_keys WHERE field = ? AND key > ?", [field]
+        # One seek per role (a min over several roles at once would scan them).
+        roles = stored_fields(field)
+        arms = " UNION ALL ".join(
+            f"SELECT min(key) AS k FROM event_keys WHERE field = ?{n} AND key > ?1"
+            for n in range(2, len(roles) + 2)
+        )
+        sql = f"SELECT min(k) FROM ({arms})"
     values: list[str] = []
     last = after if after is not None else ""
     conn.execute("BEGIN")
     try:
         while len(values) < limit:
-            (value,) = conn.execute(sql, [*params, last]).fetchone()
+            (value,) = conn.execute(sql, [last, *roles]).fetchone()
             if value is None:
                 break
             values.append(value)
@@ -652,11 +674,14 @@ def _visible_values(
         )
         args: list[object] = [after or "", *params, clamp(limit, 0)]
     else:
-        sql = (
-            "SELECT DISTINCT k.key FROM event_keys AS k JOIN events AS e ON e.id = k.event "
-            f"WHERE k.field = ? AND k.key > ? AND {test} ORDER BY k.key LIMIT ?"
+        # Each role's keys come in order from its index; the compound merges them (UNION: distinct).
+        arm = (
+            "SELECT k.key FROM event_keys AS k JOIN events AS e ON e.id = k.event "
+            f"WHERE k.field = ? AND k.key > ? AND {test}"
         )
-        args = [field, after or "", *params, clamp(limit, 0)]
+        roles = stored_fields(field)
+        sql = f"{' UNION '.join([arm] * len(roles))} ORDER BY 1 LIMIT ?"
+        args = [value for role in roles for value in (role, after or "", *params)] + [clamp(limit, 0)]
     conn.execute("BEGIN")
     try:
         return [row[0] for row in conn.execute(sql, args)]

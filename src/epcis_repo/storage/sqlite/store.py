@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import orjson
 
 from epcis_repo.epcis.timestamps import now_micros
-from epcis_repo.query.model import Cursor, EventQuery, Field, Visibility
+from epcis_repo.query.model import UNIONS, Cursor, EventQuery, Field, Visibility
 from epcis_repo.storage.deadline import QueryTimeout, deadline
 from epcis_repo.storage.port import (
     AppendResult,
@@ -370,32 +370,8 @@ class SqliteEventStore:
             else:
                 skipped = set(duplicates)
                 kept = [(base + i, r) for i, r in enumerate(records) if i not in skipped]
-                conn.executemany(
-                    _INSERT_KEY,
-                    (
-                        *(
-                            (str(field), key, row)
-                            for row, r in kept
-                            for field, keys in r.keys.items()
-                            for key in keys
-                        ),
-                        *(
-                            (name, value, row)
-                            for row, r in kept
-                            for name, value in r.facts
-                            if isinstance(value, str)
-                        ),
-                    ),
-                )
-                conn.executemany(
-                    _INSERT_NUMBER,
-                    (
-                        (name, value, row)
-                        for row, r in kept
-                        for name, value in r.facts
-                        if not isinstance(value, str)
-                    ),
-                )
+                conn.executemany(_INSERT_KEY, key_rows(kept))
+                conn.executemany(_INSERT_NUMBER, number_rows(kept))
                 conn.executemany(lineage.INSERT, lineage.rows((row, r.lineage) for row, r in kept))
                 stored = len(kept)
                 if stored:
@@ -676,6 +652,27 @@ def _event_row(
         record.biz_location,
         record.body,
     )
+
+
+def key_rows(kept: Iterable[tuple[int, EventRecord]]) -> Iterator[tuple[str, str, int]]:
+    """event_keys rows of records stored as these rows: identifiers once per role (a union field
+    such as anyEPC is read from its roles, queries.stored_fields), and the text facts."""
+    for row, record in kept:
+        for field, keys in record.keys.items():
+            if field not in UNIONS:
+                for key in keys:
+                    yield str(field), key, row
+        for name, value in record.facts:
+            if isinstance(value, str):
+                yield name, value, row
+
+
+def number_rows(kept: Iterable[tuple[int, EventRecord]]) -> Iterator[tuple[str, float, int]]:
+    """event_numbers rows of records stored as these rows: their numeric facts."""
+    for row, record in kept:
+        for name, value in record.facts:
+            if not isinstance(value, str):
+                yield name, value, row
 
 
 def _save_job(conn: sqlite3.Connection, job: CaptureJob) -> None:
