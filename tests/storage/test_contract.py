@@ -632,6 +632,26 @@ async def test_exploring_lineage_reads_hop_by_hop_as_the_step_asks(store: EventS
     assert reads == [1, 1, 1]  # never more reads than hops
 
 
+async def test_exploring_lineage_then_reads_the_master_data_the_walk_names(store: EventStore) -> None:
+    await append_with(store, [location("farm", country="VN"), location("plot", region="Tây Nguyên")])
+    await append(store, [transformation()])
+    lot_in = canonical_key(LOT_IN)
+    walked: list[int] = []
+
+    def step(edges: list[Any]) -> list[str]:
+        walked.append(len(edges))
+        return []
+
+    def wanted() -> list[str]:
+        assert walked == [1]  # asked once the walk is done
+        return ["farm", "unknown"]
+
+    elements = await store.explore_lineage([lot_in], None, step, 3, None, wanted)
+    assert elements == await store.vocabulary_elements(["farm", "unknown"])
+    assert [(e.key, e.attributes) for e in elements] == [("farm", (("country", "VN"),))]
+    assert await store.explore_lineage([lot_in], None, step, 3) == []  # nothing asked, nothing read
+
+
 # --- access control ----------------------------------------------------------------------------------
 
 

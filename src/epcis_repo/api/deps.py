@@ -30,7 +30,8 @@ class Repository:
     access: Access
 
 
-def _repository(request: Request) -> Repository:
+# async, though it never waits: FastAPI runs a plain function dependency on a worker thread.
+async def _repository(request: Request) -> Repository:
     repository: Repository = request.app.state.repository
     return repository
 

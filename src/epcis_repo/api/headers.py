@@ -134,7 +134,8 @@ def _choice(header: str, given: str | None, values: type[_Choice], default: _Cho
         raise _invalid_header(header, f"{header} must be one of {allowed}; got {given!r}.") from None
 
 
-def output_control(
+# async, though it never waits: FastAPI runs a plain function dependency on a worker thread.
+async def output_control(
     epc_format: Annotated[
         str | None,
         Header(

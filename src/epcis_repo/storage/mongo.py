@@ -433,16 +433,20 @@ class MongoEventStore:
         step: Callable[[list[StoredEdge]], Collection[str]],
         hops: int,
         visible: Visibility | None = None,
-    ) -> None:
+        master_data: Callable[[], Collection[str]] | None = None,
+        sources: Sources = None,
+    ) -> list[VocabularyRecord]:
         try:
             published = await self._visible()  # one snapshot for the whole walk, as SQLite reads it
             nodes = set(start)
             for _ in range(hops):
                 if not nodes:
-                    return
+                    break
                 nodes = set(step(await self._lineage(nodes, recorded_by, visible, published)))
         except PyMongoError as error:
             raise StorageError(f"MongoDB read failed: {error}") from error
+        keys = master_data() if master_data is not None else ()
+        return await self.vocabulary_elements(keys, sources) if keys else []
 
     async def lineage_version(self) -> int:
         try:

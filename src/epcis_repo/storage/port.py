@@ -218,10 +218,14 @@ class EventStore(Protocol):
         step: Callable[[list[StoredEdge]], Collection[str]],
         hops: int,
         visible: Visibility | None = None,
-    ) -> None:
+        master_data: Callable[[], Collection[str]] | None = None,
+        sources: Sources = None,
+    ) -> list[VocabularyRecord]:
         """Read the edges of `start` as `lineage` does, hand them to `step`, read the edges of the nodes
-        it names, and so on until it names none or `hops` reads were made. `step` is plain Python that
-        neither blocks nor awaits; a store may call it on the thread it reads on, so that a whole walk
+        it names, and so on until it names none or `hops` reads were made. Then, when `master_data` is
+        given, the latest master data (as `vocabulary_elements` reads it from `sources`) of the keys it
+        names, in the same snapshot; else nothing. `step` and `master_data` are plain Python that
+        neither block nor await; a store may call them on the thread it reads on, so that a whole walk
         costs one hand-off however many hops it takes."""
 
     async def lineage_version(self) -> int:

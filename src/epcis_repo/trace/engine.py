@@ -22,7 +22,7 @@ from epcis_repo.trace.walk import Walk
 
 async def run_trace(store: EventStore, request: TraceRequest) -> Trace | None:
     """The trace, or None when the repository knows nothing of the target (no event names it)."""
-    graph = Graph(store, request.as_of, request.window, request.master_data)
+    graph = Graph(request.as_of, request.window)
     await _discover(store, graph, request)
     if not graph.knows(request.target) and not await _mentioned(store, request):
         return None
@@ -78,13 +78,19 @@ def _last_packed(walk: Walk, target: str) -> int | None:
 
 
 async def _discover(store: EventStore, graph: Graph, request: TraceRequest) -> None:
-    """Load the reachable part of the graph: the store reads hop by hop, `Discovery.step` names each
-    next hop from the edges just read."""
+    """Load the reachable part of the graph and the master data of its counted classes: the store reads
+    hop by hop, `Discovery.step` names each next hop from the edges just read."""
     discovery = _Discovery(graph, request)
-    await store.explore_lineage(
-        [request.target], request.as_of, discovery.step, request.depth + 1, request.visible
+    elements = await store.explore_lineage(
+        [request.target],
+        request.as_of,
+        discovery.step,
+        request.depth + 1,
+        request.visible,
+        graph.masses_wanted,
+        request.master_data,
     )
-    await graph.load_masses()
+    graph.learn_masses(elements)
 
 
 class _Discovery:

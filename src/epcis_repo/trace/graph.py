@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from epcis_repo.storage.port import EventStore, Sources
+from epcis_repo.storage.port import VocabularyRecord
 from epcis_repo.trace.measures import UnitMasses
 from epcis_repo.trace.model import ALL_CHILDREN, TRANSFORMATION_PREFIX, EdgeKind, LineageEdge, StoredEdge
 
@@ -17,21 +17,14 @@ class Graph:
     that had some. Edges of events the caller may not see are left out too; `hidden` names the nodes
     that had some."""
 
-    def __init__(
-        self,
-        store: EventStore,
-        as_of: int | None,
-        window: tuple[int | None, int | None] = (None, None),
-        master_data: Sources = None,
-    ) -> None:
-        self._store = store
-        self._master_data = master_data
+    def __init__(self, as_of: int | None, window: tuple[int | None, int | None] = (None, None)) -> None:
         self.as_of = as_of
         self.window = window
         self.beyond_window: set[str] = set()
         self._hidden: dict[tuple[LineageEdge, str], tuple[str, str]] = {}
         self._voided: dict[tuple[LineageEdge, str], str] = {}
         self.masses = UnitMasses()
+        self._asked: set[str] = set()
         self._loaded: set[str] = set()
         self._from: dict[str, list[StoredEdge]] = defaultdict(list)
         self._to: dict[str, list[StoredEdge]] = defaultdict(list)
@@ -80,8 +73,9 @@ class Graph:
                 index[node].append(stored)
                 self._sorted.discard(id(index[node]))
 
-    async def load_masses(self) -> None:
-        """The net weights of the classes counted (not weighed) by the loaded edges (one store call)."""
+    def masses_wanted(self) -> set[str]:
+        """The keys whose master data may give the net weights of the classes counted (not weighed) by
+        the loaded edges, of those not known yet (`learn_masses` takes their master data)."""
         keys = {
             key
             for edges in self._from.values()
@@ -90,9 +84,11 @@ class Graph:
             for key in (stored.edge.source, stored.edge.target)
             if key.startswith("https://id.gs1.org/01/")
         }
-        missing = self.masses.missing(keys)
-        if missing:
-            self.masses.learn(missing, await self._store.vocabulary_elements(missing, self._master_data))
+        self._asked = self.masses.missing(keys)
+        return self._asked
+
+    def learn_masses(self, elements: Iterable[VocabularyRecord]) -> None:
+        self.masses.learn(self._asked, elements)
 
     def out(self, node: str, *kinds: EdgeKind) -> list[StoredEdge]:
         """Edges from `node` of these kinds, in time order."""

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import TypeVar
 
 from epcis_repo.query.model import Visibility
 from epcis_repo.storage.sqlite.queries import BATCH, marks, visibility_filter
 from epcis_repo.trace.model import EdgeKind, LineageEdge, StoredEdge
+
+T = TypeVar("T")
 
 INSERT = (
     "INSERT INTO lineage (event, kind, source, target, action, quantity, uom, role) "
@@ -81,16 +84,19 @@ def explore(
     recorded_by: int | None,
     step: Callable[[list[StoredEdge]], Collection[str]],
     hops: int,
-    visible: Visibility | None = None,
-) -> None:
-    """The walk of `EventStore.explore_lineage`, in one read transaction (one snapshot of the store)."""
+    visible: Visibility | None,
+    then: Callable[[sqlite3.Connection], T],
+) -> T:
+    """The walk of `EventStore.explore_lineage`, then `then`, in one read transaction (one snapshot of
+    the store)."""
     nodes = list(start)
     conn.execute("BEGIN")
     try:
         for _ in range(hops):
             if not nodes:
-                return
+                break
             nodes = list(step(edges_of(conn, nodes, recorded_by, visible)))
+        return then(conn)
     finally:
         conn.execute("COMMIT")
 

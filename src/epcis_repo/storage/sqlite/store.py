@@ -455,22 +455,7 @@ class SqliteEventStore:
     async def vocabulary_elements(
         self, keys: Collection[str], sources: Sources = None
     ) -> list[VocabularyRecord]:
-        def find(conn: sqlite3.Connection) -> list[VocabularyRecord]:
-            # Elements, their attributes and their children: three reads for all the keys, not two an element.
-            attributes: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-            for key, type_, name, value in _by_keys(_LATEST_ATTRIBUTES, "a", keys, sources, conn):
-                attributes[type_, key].append((name, value))
-            children: dict[tuple[str, str], list[str]] = defaultdict(list)
-            for key, type_, child in _by_keys(_LATEST_CHILDREN_OF, "c", keys, sources, conn):
-                children[type_, key].append(child)
-            return [
-                VocabularyRecord(
-                    type_, key, bytes(element), tuple(attributes[type_, key]), tuple(children[type_, key])
-                )
-                for type_, key, element, _ in _by_keys(_LATEST_ELEMENTS, "e", keys, sources, conn)
-            ]
-
-        return await self._read(find)
+        return await self._read(functools.partial(_vocabulary_elements, keys, sources))
 
     async def lineage(
         self, nodes: Collection[str], recorded_by: int | None, visible: Visibility | None = None
@@ -484,9 +469,17 @@ class SqliteEventStore:
         step: Callable[[list[StoredEdge]], Collection[str]],
         hops: int,
         visible: Visibility | None = None,
-    ) -> None:
+        master_data: Callable[[], Collection[str]] | None = None,
+        sources: Sources = None,
+    ) -> list[VocabularyRecord]:
+        def then(conn: sqlite3.Connection) -> list[VocabularyRecord]:
+            keys = master_data() if master_data is not None else ()
+            return _vocabulary_elements(keys, sources, conn) if keys else []
+
         # The whole walk on one reader thread: one hand-off, however many hops.
-        await self._read(lambda conn: lineage.explore(conn, start, recorded_by, step, hops, visible))
+        return await self._read(
+            lambda conn: lineage.explore(conn, start, recorded_by, step, hops, visible, then)
+        )
 
     async def lineage_version(self) -> int:
         return await self._read(lineage.version)
@@ -652,6 +645,24 @@ def _event_row(
         record.biz_location,
         record.body,
     )
+
+
+def _vocabulary_elements(
+    keys: Collection[str], sources: Sources, conn: sqlite3.Connection
+) -> list[VocabularyRecord]:
+    # Elements, their attributes and their children: three reads for all the keys, not two an element.
+    attributes: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for key, type_, name, value in _by_keys(_LATEST_ATTRIBUTES, "a", keys, sources, conn):
+        attributes[type_, key].append((name, value))
+    children: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for key, type_, child in _by_keys(_LATEST_CHILDREN_OF, "c", keys, sources, conn):
+        children[type_, key].append(child)
+    return [
+        VocabularyRecord(
+            type_, key, bytes(element), tuple(attributes[type_, key]), tuple(children[type_, key])
+        )
+        for type_, key, element, _ in _by_keys(_LATEST_ELEMENTS, "e", keys, sources, conn)
+    ]
 
 
 def key_rows(kept: Iterable[tuple[int, EventRecord]]) -> Iterator[tuple[str, str, int]]:
