@@ -67,7 +67,8 @@ def main() -> None:
         t1 = time.perf_counter()
         submission = check_document(doc, schema)
         t2 = time.perf_counter()
-        records, _, problems = _prepare_valid(submission)
+        done = _prepare_valid(submission)
+        records, problems = done.records, done.problems
         t3 = time.perf_counter()
         assert not submission.invalid and not problems and len(records) == args.events
         phases["parse JSON"].append(t1 - t0)
