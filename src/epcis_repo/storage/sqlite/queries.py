@@ -207,7 +207,10 @@ def _page_ids(
     if span is None:
         return []
     conditions = [c for c in conditions if c.field != "recordTime"]
-    candidates: list[_Candidate] = [*conditions, *_windows(conditions)]
+    windows = _windows(conditions)
+    # A column equality within the window never matches more than the window: only it is counted.
+    covered = {id(w.window) for w in windows}
+    candidates: list[_Candidate] = [*windows, *(c for c in conditions if id(c) not in covered)]
     driver = _driver(candidates, span, conn)
     if driver is None:
         return []
