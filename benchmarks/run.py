@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import sqlite3
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -77,7 +78,20 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "system": f"{platform.system()} {platform.release()}",
+        "reference_loop_ms": reference_loop_ms(),
     }
+
+
+def reference_loop_ms() -> float:
+    """Milliseconds of a fixed pure-Python loop (median of 5): how fast this machine runs Python at the
+    time of the run, to compare runs made on shared machines."""
+    times = []
+    for _ in range(5):
+        began, total = time.perf_counter(), 0
+        for number in range(2_000_000):
+            total += number
+        times.append(time.perf_counter() - began)
+    return round(statistics.median(times) * 1000, 1)
 
 
 def main() -> None:

@@ -64,8 +64,8 @@ def to_hash_form(text: str) -> str:
 def from_micros(micros: int) -> str:
     """RFC 3339 UTC text for a stored instant, with milliseconds, or microseconds when it has them."""
     instant = _EPOCH + timedelta(microseconds=micros)
-    digits = 6 if micros % 1000 else 3
-    return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond:06d}"[:digits] + "Z"
+    # isoformat, not strftime: faster, and it writes every year in four digits (strftime: "1-01-01").
+    return instant.isoformat(timespec="microseconds" if micros % 1000 else "milliseconds")[:-6] + "Z"
 
 
 def now_micros() -> int:
