@@ -17,13 +17,17 @@ them again at the end. Every run asks with a fresh random value drawn from the c
    which was captured in CEL (the query converts units);
 6. `named_first`: the first page of a named query stored once per company
    (`EQ_bizLocation` = the company's four sites), GET /queries/{name}/events;
-7. `named_next`: the page after it, with the nextPageToken the first page gave.
+7. `named_next`: the page after it, with the nextPageToken the first page gave;
+8. `org_any_epc`, `org_shipping_week`, `org_sensor_kelvin`: classes 1, 2 and 5 asked with the key of
+   an organisation that captured every other chain (a copy of the store, `attribute`), for values
+   of its own chains: the visibility conditions of docs/security.md apply to every read.
 
 Three figures per class, each the p50 and p95 in milliseconds over `runs` runs (after 3 untimed
 warm-up runs), with perPage=100. The in-process runs go first, then the HTTP runs ask the same values
 again (and must return as many events):
 
-- `query`: `query.service.run_query` on the application's store, as GET /events calls it: parsing the
+- `query`: `query.service.run_query` on the application's store, as GET /events calls it (with the
+  caller's visibility, for an organisation): parsing the
   parameters (and, for a named query, reading its definition), resolving them, and the store's read
   of the page (a hop to a reader thread; events come back as their stored JSON bytes). No rendering.
 - `document`: `query` plus rendering the EPCISQueryDocument (`api.documents.query_document`, identifiers
@@ -45,8 +49,10 @@ import argparse
 import functools
 import gc
 import random
+import sqlite3
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,11 +67,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the suite's client
 
 from generator import CHAIN_EVENTS, Chain, SupplyChains
-from stores import SEED, mongodb_database, mongodb_uri, sqlite_store
+from stores import SEED, copy_store, mongodb_database, mongodb_uri, sqlite_store
 
 from epcis_repo.api.app import create_app
 from epcis_repo.api.deps import Repository
 from epcis_repo.api.documents import query_document
+from epcis_repo.api.security import Caller, reader
+from epcis_repo.auth.model import Principal, Role
 from epcis_repo.epcis.context import namespaces
 from epcis_repo.epcis.rendering import EpcFormat, ExtensionPrefixes, OutputControl
 from epcis_repo.query.named import definition_params
@@ -139,6 +147,30 @@ class Draws:
         return self.rng.randrange(min(self.chains, COMPANIES))
 
 
+class OrganisationDraws(Draws):
+    """Values from the chains the organisation captured: every other one (`attribute`)."""
+
+    def chain(self) -> Chain:
+        return _chain(2 * self.rng.randrange((self.chains + 1) // 2))
+
+
+ORGANISATION = "bench-org"
+
+
+def attribute(path: Path) -> None:
+    """Make every other chain of the SQLite store at `path` the organisation's (its rows are numbered in
+    capture order, a chain's 25 events one after the other)."""
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            conn.execute(
+                f"UPDATE events SET captured_by = ? WHERE ((id - 1) / {CHAIN_EVENTS}) % 2 = 0",
+                (ORGANISATION,),
+            )
+    finally:
+        conn.close()
+
+
 @functools.lru_cache(maxsize=4096)
 def _chain(k: int) -> Chain:
     return SupplyChains(SEED).chain(k)
@@ -168,6 +200,8 @@ EVENT_CLASSES: dict[str, Callable[[Draws], Params]] = {
     "sensor_kelvin": Draws.sensor_kelvin,
 }
 NAMED_CLASSES = ("named_first", "named_next")
+# Classes asked again by an organisation (`org_` + the name).
+ORGANISATION_CLASSES = ("any_epc", "shipping_week", "sensor_kelvin")
 
 
 # --- timing -----------------------------------------------------------------------------------------
@@ -199,12 +233,17 @@ class Samples:
 
 
 async def in_process(
-    repository: Repository, params: Params, prefixes: dict[str, str], token: PageToken | None = None
+    repository: Repository,
+    params: Params,
+    prefixes: dict[str, str],
+    token: PageToken | None = None,
+    caller: Caller | None = None,
 ) -> tuple[float, float, int, PageToken | None]:
     """One page as GET /events computes it: milliseconds to query, and to query and render."""
     declared = {**namespaces(None), **OUTPUT.extensions.by_prefix, **prefixes}
+    visible, sources = (caller.visible, caller.master_data) if caller else (None, None)
     began = time.perf_counter()
-    page = await run_query(repository.store, params, declared, PER_PAGE, token)
+    page = await run_query(repository.store, params, declared, PER_PAGE, token, visible, sources)
     queried = time.perf_counter()
     query_document(page.events, OUTPUT, repository.prefixes)
     rendered = time.perf_counter()
@@ -224,12 +263,16 @@ async def named_in_process(
     return read_ms + query_ms, read_ms + document_ms, count, following
 
 
-def http_get(client: TestClient, url: str, params: Params | None = None) -> tuple[float, int, str | None]:
-    """GET a page: milliseconds, events returned, and the URL of the next page (Link header)."""
+def http_get(
+    client: TestClient, url: str, params: Params | None = None, key: str | None = None
+) -> tuple[float, int, str | None]:
+    """GET a page (with `key`, else the client's): milliseconds, events returned, and the URL of the
+    next page (Link header)."""
     # No params at all for a next-page URL: an empty list would replace its query string.
     query = [(name, value) for name, values in params.items() for value in values] if params else None
+    headers = HEADERS if key is None else {**HEADERS, "Authorization": f"Bearer {key}"}
     began = time.perf_counter()
-    response = client.get(url, params=query, headers=HEADERS)
+    response = client.get(url, params=query, headers=headers)
     ms = (time.perf_counter() - began) * 1000
     if response.status_code != 200:
         raise RuntimeError(f"GET {url} {query}: {response.status_code} {response.text[:500]}")
@@ -238,21 +281,24 @@ def http_get(client: TestClient, url: str, params: Params | None = None) -> tupl
     return ms, len(events), link[1 : link.index(">")] if link else None
 
 
-def measure_events(client: TestClient, values: list[Params]) -> Samples:
-    """GET /events with each of `values`: in-process first, then over HTTP."""
+def measure_events(
+    client: TestClient, values: list[Params], key: str | None = None, caller: Caller | None = None
+) -> Samples:
+    """GET /events with each of `values`: in-process first, then over HTTP (as `caller`, with its
+    `key`, or as the client's administrator)."""
     repository: Repository = client.app.state.repository  # type: ignore[attr-defined]
     samples = Samples.empty()
     gc.collect()  # not the garbage of earlier classes
 
     async def in_process_runs() -> None:
         for run, params in enumerate(values):
-            query_ms, document_ms, count, _ = await in_process(repository, params, {})
+            query_ms, document_ms, count, _ = await in_process(repository, params, {}, caller=caller)
             samples.add(run, count, query=query_ms, document=document_ms)
 
     client.portal.call(in_process_runs)  # type: ignore[union-attr]  # on the application's event loop
     returned = []
     for run, params in enumerate(values):
-        ms, count, _ = http_get(client, "/events", {**params, "perPage": [str(PER_PAGE)]})
+        ms, count, _ = http_get(client, "/events", {**params, "perPage": [str(PER_PAGE)]}, key)
         samples.add(run, http=ms)
         returned.append(count)
     samples.check(returned, "GET /events")
@@ -342,6 +388,26 @@ def measure_store(events: int, runs: int, mongodb: bool = False) -> dict[str, Sa
             measured["named_first"], measured["named_next"] = measure_named(client, chosen)
         finally:
             delete_named_queries(client, companies)
+    if not mongodb:
+        measured |= measure_organisation(events, runs)
+    return measured
+
+
+def measure_organisation(events: int, runs: int) -> dict[str, Samples]:
+    """The organisation's classes, on a copy of the SQLite store of `events` events it captured half of."""
+    draws = OrganisationDraws(events, random.Random(events + 1))
+    measured: dict[str, Samples] = {}
+    with tempfile.TemporaryDirectory(prefix="epcis-queries-bench-") as folder:
+        path = copy_store(sqlite_store(events), Path(folder))
+        attribute(path)
+        with EpcisClient(create_app(Settings(data_dir=path.parent))) as client:
+            key = client.new_key(ORGANISATION, Role.QUERY)
+            repository: Repository = client.app.state.repository  # type: ignore[attr-defined]
+            principal = Principal("bench", ORGANISATION, frozenset({Role.QUERY}))
+            caller = client.portal.call(reader, repository.access, principal)  # type: ignore[union-attr]
+            for name in ORGANISATION_CLASSES:
+                values = [EVENT_CLASSES[name](draws) for _ in range(WARMUP + runs)]
+                measured[f"org_{name}"] = measure_events(client, values, key, caller)
     return measured
 
 
@@ -351,12 +417,12 @@ def run(sizes: list[int], runs: int = 50) -> dict[str, Any]:
     by_size = {size: measure_store(size, runs) for size in sizes}
     on_mongodb = {size: measure_store(size, runs, mongodb=True) for size in sizes} if mongodb_uri() else {}
     classes: dict[str, Any] = {}
-    for name in (*EVENT_CLASSES, *NAMED_CLASSES):
+    for name in by_size[sizes[0]]:
         results = {str(size): summary(by_size[size][name]) for size in sizes}
         smallest, largest = results[str(sizes[0])], results[str(sizes[-1])]
         growth = {figure: round(largest[figure]["p50"] / smallest[figure]["p50"], 2) for figure in FIGURES}
         classes[name] = {"sizes": results, "growth_p50": growth}
-        if on_mongodb:
+        if on_mongodb and name in on_mongodb[sizes[0]]:
             classes[name]["mongodb"] = {str(size): summary(on_mongodb[size][name]) for size in sizes}
     return {"per_page": PER_PAGE, "runs": runs, "warmup": WARMUP, "sizes": sizes, "classes": classes}
 

@@ -126,13 +126,18 @@ def requires(role: Role) -> Callable[..., Awaitable[Caller]]:
         if role is not Role.QUERY:
             return Caller(principal)
         limit_reads(request.app.state.repository.settings.query_timeout_seconds)
-        if principal.sees_everything:
-            return Caller(principal)
-        organisation, grants = await access.store.standing(principal.organisation)
-        trusted = frozenset({principal.organisation, None, *(grant.grantor for grant in grants)})
-        return Caller(principal, visibility(principal, organisation, grants), trusted)
+        return await reader(access, principal)
 
     return caller
+
+
+async def reader(access: Access, principal: Principal) -> Caller:
+    """The principal as a reader: the events it may see and the master data it goes by."""
+    if principal.sees_everything:
+        return Caller(principal)
+    organisation, grants = await access.store.standing(principal.organisation)
+    trusted = frozenset({principal.organisation, None, *(grant.grantor for grant in grants)})
+    return Caller(principal, visibility(principal, organisation, grants), trusted)
 
 
 Reader = Annotated[Caller, Security(requires(Role.QUERY))]
