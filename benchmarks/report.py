@@ -158,6 +158,8 @@ def _queries(results: Results) -> str:
     return (
         f"## Queries\n\nA page of {r['per_page']}, {r['runs']} runs with a fresh value each. HTTP: the whole "
         "request through the application (in-process ASGI client); store: parsing and the store read. "
+        "Classes named org_: the same asked with the key of an organisation that captured every other "
+        "chain (on a copy of the store), so its visibility conditions apply. "
         "Rows marked MongoDB: the same on MongoDB (EPCIS_TEST_MONGODB_URI), when it was set.\n\n"
         + _table(header, rows)
     )
