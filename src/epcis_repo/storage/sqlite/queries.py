@@ -14,6 +14,7 @@ User values only ever reach SQL as bound parameters.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -211,13 +212,15 @@ def _page_ids(
     # A column equality within the window never matches more than the window: only it is counted.
     covered = {id(w.window) for w in windows}
     candidates: list[_Candidate] = [*windows, *(c for c in conditions if id(c) not in covered)]
-    driver = _driver(candidates, span, conn)
+    # An index drives only if its matches are at most `most`: counting further changes nothing.
+    most = min(_DRIVER_MAX, math.isqrt(limit * _remaining(span, conn)))
+    driver = _driver(candidates, span, conn, most)
     if driver is None:
         return []
     if driver is _NO_DRIVER:
         return _in_order(conditions, span, limit, conn)
     count, condition = driver
-    if count > _DRIVER_MAX or count * count > limit * _remaining(span, conn):
+    if count > most:
         stretch = _Span(span.after, _earliest(span.until, span.after + _IN_ORDER_FIRST))
         ids = _in_order(conditions, stretch, limit, conn)
         if len(ids) == limit or stretch.until == span.until:
@@ -308,7 +311,7 @@ def _remaining(span: _Span, conn: sqlite3.Connection) -> int:
 
 
 def _driver(
-    candidates: Sequence[_Candidate], span: _Span, conn: sqlite3.Connection
+    candidates: Sequence[_Candidate], span: _Span, conn: sqlite3.Connection, most: int = _DRIVER_MAX
 ) -> tuple[int, _Candidate] | None:
     """The candidate with the fewest index entries in the span and its (capped) count;
     `_NO_DRIVER` when none is worth counting, None when one has no match at all."""
@@ -317,7 +320,7 @@ def _driver(
         if not _indexed(candidate):
             continue
         # Only whether it beats the best so far matters: count no further.
-        cap = _DRIVER_MAX if best is None else min(best[0], _DRIVER_MAX)
+        cap = most if best is None else min(best[0], most)
         count = _count(candidate, span, cap, conn)
         if count == 0:
             return None
