@@ -30,8 +30,10 @@ def test_the_harness_measures_queries_and_traces_and_writes_its_report(
     run.main()
     results = json.loads((output / "results.json").read_text())
     assert results["stores"]["10000"]["built"].startswith("10000 events")
-    for result in results["queries"]["classes"].values():
-        assert result["sizes"]["10000"]["http"]["p50"] > 0
+    classes = results["queries"]["classes"]
+    assert {"org_any_epc", "org_shipping_week", "org_sensor_kelvin"} <= set(classes)
+    for result in classes.values():
+        assert result["sizes"]["10000"]["http"]["p50"] > 0 and result["sizes"]["10000"]["events"] > 0
     (row,) = results["trace"]["sizes"]
     assert row["client_side_queries"] > 0 and row["figures"]["back from RC-2701, engine"]["p50"] > 0
     assert "## Trace" in (output / "results.md").read_text()
@@ -42,3 +44,17 @@ def test_the_harness_measures_queries_and_traces_and_writes_its_report(
         assert not plot.exists()
     else:
         assert plot.stat().st_size > 0
+
+
+def test_index_pages_attributes_every_written_page_to_a_table_or_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import index_pages
+    import stores
+
+    monkeypatch.setattr(stores, "CACHE", tmp_path / "cache")
+    events, pages, seconds = index_pages.measure(10_000, 1)
+    assert events == 1000
+    assert {"events", "event_keys", "lineage_source", "sqlite_autoindex_events_1"} <= set(pages)
+    assert seconds["COMMIT"] > 0
