@@ -719,4 +719,11 @@ async def test_every_sqlite_read_path_answers_as_the_reference_model(
         await check_against_reference(store, SEED + 2 + PLANS.index((driver_max, in_order_first)))
     finally:
         await store.close()
-    assert all(paths[p] for p in ("in order", "in order, then by index", "by index")), paths
+    # A stretch in visibility order as long as the store leaves no rest for an index to read.
+    expected = (
+        "in order",
+        "in order, then by index",
+        *(("by index",) if in_order_first < EVERYTHING else ()),
+    )
+    assert all(paths[p] for p in expected), paths
+    assert in_order_first < EVERYTHING or not paths["by index"], paths

@@ -311,12 +311,15 @@ class MongoEventStore:
 
     # --- master data ------------------------------------------------------------------------------------
 
-    async def _latest_vocabulary(self, query: dict[str, Any], sources: Sources) -> list[dict[str, Any]]:
-        """The latest visible version, among those `sources` captured, of every element (type, key)
-        that some such version of matches `query`."""
+    async def _latest_vocabulary(
+        self, query: dict[str, Any], sources: Sources, published: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The latest version visible (up to the `published` commit, else the one published now),
+        among those `sources` captured, of every element (type, key) that some such version of
+        matches `query`."""
         among: dict[str, Any] = {} if sources is None else {"organisation": {"$in": list(sources)}}
         try:
-            visible = await self._visible()
+            visible = await self._visible() if published is None else published
             candidates = await self._vocabulary.find(
                 {**query, **among, "commit": {"$lte": visible}}, {"type": 1, "key": 1, "_id": 0}
             ).to_list(length=None)
@@ -446,7 +449,7 @@ class MongoEventStore:
         except PyMongoError as error:
             raise StorageError(f"MongoDB read failed: {error}") from error
         keys = master_data() if master_data is not None else ()
-        return await self.vocabulary_elements(keys, sources) if keys else []
+        return await self.vocabulary_elements(keys, sources, published) if keys else []
 
     async def lineage_version(self) -> int:
         try:
@@ -485,9 +488,9 @@ class MongoEventStore:
         return {doc["_id"] async for doc in self._prefixes.find({}, {"_id": 1})}
 
     async def vocabulary_elements(
-        self, keys: Collection[str], sources: Sources = None
+        self, keys: Collection[str], sources: Sources = None, published: int | None = None
     ) -> list[VocabularyRecord]:
-        docs = await self._latest_vocabulary({"key": {"$in": list(keys)}}, sources)
+        docs = await self._latest_vocabulary({"key": {"$in": list(keys)}}, sources, published)
         return [
             VocabularyRecord(
                 d["type"],

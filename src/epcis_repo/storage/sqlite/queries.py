@@ -3,6 +3,7 @@
 Event rows are numbered in visibility order, so `events.id` order is (commit, position) order, and
 since SQLite ends every index with the rowid, an equality index lists its matches in visibility
 order: such a page is an index range read up to `limit`, and a cursor becomes a lower bound on `id`.
+(The eventID index orders the few events of one eventID by organisation first: they are sorted.)
 Ranges, key patterns and facts list theirs by value; `_page_ids` chooses how to read those.
 
 Where each field lives: columns of `events` (one value per event); `event_keys (field, key, event)`
@@ -225,8 +226,12 @@ def _page_ids(
         ids = _in_order(conditions, stretch, limit, conn)
         if len(ids) == limit or stretch.until == span.until:
             return ids
+        # The rest by the least broad index, counted in full now that it is needed.
         rest = _Span(stretch.until or span.after, span.until)
-        return ids + _by_index(condition, conditions, rest, limit - len(ids), conn)
+        narrowest = _driver(candidates, rest, conn)
+        if narrowest is None or narrowest is _NO_DRIVER:
+            return ids
+        return ids + _by_index(narrowest[1], conditions, rest, limit - len(ids), conn)
     return _by_index(condition, conditions, span, limit, conn)
 
 
@@ -311,10 +316,12 @@ def _remaining(span: _Span, conn: sqlite3.Connection) -> int:
 
 
 def _driver(
-    candidates: Sequence[_Candidate], span: _Span, conn: sqlite3.Connection, most: int = _DRIVER_MAX
+    candidates: Sequence[_Candidate], span: _Span, conn: sqlite3.Connection, most: int | None = None
 ) -> tuple[int, _Candidate] | None:
-    """The candidate with the fewest index entries in the span and its (capped) count;
+    """The candidate with the fewest index entries in the span and its count, counted no further than
+    `most` (`_DRIVER_MAX` when None): past it, which candidate is returned is not told.
     `_NO_DRIVER` when none is worth counting, None when one has no match at all."""
+    most = _DRIVER_MAX if most is None else most
     best: tuple[int, _Candidate] | None = None
     for candidate in candidates:
         if not _indexed(candidate):
