@@ -379,14 +379,38 @@ def _ordered_ids(
 def _in_order(
     conditions: Sequence[_Filterable], span: _Span, limit: int, conn: sqlite3.Connection
 ) -> list[int]:
-    clause, params = span.clause("e.id")
-    clauses = [clause]
+    """The first `limit` matching events of the span, read in visibility order. When a condition asks
+    for one key of one field, only the events holding it are read: its primary key lists them in
+    that order, and they are the rows of a full read that could match."""
+    streamed = next(((c, key) for c in conditions if (key := _single_key(c)) is not None), None)
+    if streamed is None:
+        source, order = "events AS e", "e.id"
+        clause, params = span.clause("e.id")
+        clauses = [clause]
+    else:
+        # CROSS JOIN: SQLite keeps the key's rows as the outer loop, so the order needs no sort.
+        source, order = "event_keys AS s NOT INDEXED CROSS JOIN events AS e ON e.id = s.event", "s.event"
+        clause, params = span.clause("s.event")
+        clauses = ["s.field = ? AND s.key = ?", clause]
+        params = [str(streamed[0].field), streamed[1], *params]
     for condition in conditions:
+        if streamed is not None and condition is streamed[0]:
+            continue
         clause, values = _filter(condition, equality_index=True)
         clauses.append(clause)
         params.extend(values)
-    sql = f"SELECT e.id FROM events AS e WHERE {' AND '.join(clauses)} ORDER BY e.id LIMIT ?"
+    sql = f"SELECT e.id FROM {source} WHERE {' AND '.join(clauses)} ORDER BY {order} LIMIT ?"
     return [row[0] for row in conn.execute(sql, [*params, limit])]
+
+
+def _single_key(condition: _Filterable) -> str | None:
+    """The one key a condition on a stored key field (identifier role or text fact) asks for."""
+    if not isinstance(condition, AnyOf | MatchesKey) or condition.field in COLUMNS:
+        return None
+    if is_numeric(str(condition.field)) or len(stored_fields(str(condition.field))) != 1:
+        return None
+    exact, ranges = _key_matches(condition)
+    return exact[0] if len(exact) == 1 and not ranges else None
 
 
 def _by_index(
