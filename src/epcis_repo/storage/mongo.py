@@ -214,22 +214,22 @@ class MongoEventStore:
     # --- lookups ----------------------------------------------------------------------------------------
 
     async def stored_keys(self, dedup_keys: Collection[str], organisation: str | None = None) -> set[str]:
-        keys = {scoped(organisation, key): key for key in dedup_keys}
-        return {keys[found] for found in await self._lookup("dedupKey", keys)}
+        return await self._lookup("dedupKey", dedup_keys, organisation)
 
     async def used_event_ids(self, event_ids: Collection[str], organisation: str | None = None) -> set[str]:
-        ids = {scoped(organisation, event_id): event_id for event_id in event_ids}
-        return {ids[found] for found in await self._lookup("ownedEventID", ids)}
+        return await self._lookup("ownedEventID", event_ids, organisation)
 
-    async def _lookup(self, name: str, values: Collection[str]) -> set[str]:
+    async def _lookup(self, name: str, values: Collection[str], organisation: str | None) -> set[str]:
+        """Which of these values `organisation` stored as `name` (kept scoped to it, `scoped`)."""
+        by_scoped = {scoped(organisation, value): value for value in values}
         found: set[str] = set()
-        unique = list(dict.fromkeys(values))
+        unique = list(by_scoped)
         try:
             for start in range(0, len(unique), _BATCH):
                 cursor = self._events.find(
                     {name: {"$in": unique[start : start + _BATCH]}}, {name: 1, "_id": 0}
                 )
-                found.update(doc[name] for doc in await cursor.to_list(length=None))
+                found.update(by_scoped[doc[name]] for doc in await cursor.to_list(length=None))
         except PyMongoError as error:
             raise StorageError(f"MongoDB read failed: {error}") from error
         return found
@@ -385,7 +385,6 @@ class MongoEventStore:
             "lineage": 1,
         }
         docs = await self._events.find(query, projection).max_time_ms(_time_left()).to_list(None)
-        voided = await self._declared([doc["eventID"] for doc in docs], query["commit"])
         allowed: set[Any] | None = None
         if visible is not None:
             ids = [doc["_id"] for doc in docs]
@@ -397,6 +396,8 @@ class MongoEventStore:
                 docs = [
                     d for d in docs if d[str(Field.RECORD_TIME)] <= recorded_by or d["_id"] not in allowed
                 ]
+        # Declarations only of the events kept (the horizon may have left some out).
+        voided = await self._declared([doc["eventID"] for doc in docs], query["commit"])
         found: list[StoredEdge] = []
         for doc in docs:
             for edge_doc in doc.get("lineage", ()):

@@ -79,8 +79,9 @@ _INSERT_KEY = "INSERT INTO event_keys (field, key, event) VALUES (?, ?, ?) ON CO
 _INSERT_NUMBER = "INSERT INTO event_numbers (field, number, event) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
 # Master data, the latest versions only (`_latest`).
 _LATEST_CHILDREN = "SELECT c.child FROM vocabulary_children AS c WHERE c.key IN ({}) AND {}"
-_LATEST_WITH_ATTRIBUTE = (
-    "SELECT DISTINCT a.key FROM vocabulary_attributes AS a WHERE a.name = ? AND {} AND {}"
+_LATEST_WITH_ATTRIBUTE = "SELECT DISTINCT a.key FROM vocabulary_attributes AS a WHERE a.name = ? AND {}"
+_LATEST_WITH_VALUES = (
+    "SELECT DISTINCT a.key FROM vocabulary_attributes AS a WHERE a.name = ? AND a.value IN ({}) AND {}"
 )
 _LATEST_ATTRIBUTES = (
     "SELECT a.key, a.type, a.name, a.value FROM vocabulary_attributes AS a WHERE a.key IN ({}) AND {} "
@@ -89,9 +90,7 @@ _LATEST_ATTRIBUTES = (
 _LATEST_CHILDREN_OF = (
     "SELECT c.key, c.type, c.child FROM vocabulary_children AS c WHERE c.key IN ({}) AND {} ORDER BY c.child"
 )
-_LATEST_ELEMENTS = (
-    "SELECT e.type, e.key, e.element, e.commit_no FROM vocabulary AS e WHERE e.key IN ({}) AND {}"
-)
+_LATEST_ELEMENTS = "SELECT e.type, e.key, e.element FROM vocabulary AS e WHERE e.key IN ({}) AND {}"
 
 
 def _latest(alias: str, sources: Sources) -> tuple[str, list[str]]:
@@ -109,12 +108,17 @@ def _latest(alias: str, sources: Sources) -> tuple[str, list[str]]:
 
 
 def _by_keys(
-    sql: str, alias: str, keys: Collection[str], sources: Sources, conn: sqlite3.Connection
+    sql: str,
+    alias: str,
+    keys: Collection[str],
+    sources: Sources,
+    conn: sqlite3.Connection,
+    fixed: Sequence[object] = (),
 ) -> list[tuple[Any, ...]]:
-    """The rows of `sql` (``{}``: the keys' placeholders, then the latest-version condition on `alias`)
-    for these keys."""
+    """The rows of `sql` (its `fixed` parameters, then ``{}``: the keys' placeholders, then the
+    latest-version condition on `alias`) for these keys."""
     latest, params = _latest(alias, sources)
-    return list(batched_rows(sql.format("{}", latest), keys, conn, trailing=params))
+    return list(batched_rows(sql.format("{}", latest), keys, conn, fixed=fixed, trailing=params))
 
 
 _SAVE_JOB = """
@@ -444,14 +448,15 @@ class SqliteEventStore:
     async def vocabulary_with_attribute(
         self, name: str, values: Collection[str] | None, sources: Sources = None
     ) -> set[str]:
-        latest, latest_params = _latest("a", sources)
-
         def find(conn: sqlite3.Connection) -> set[str]:
             if values is None:
-                rows = conn.execute(_LATEST_WITH_ATTRIBUTE.format("1", latest), (name, *latest_params))
-                return {key for (key,) in rows}
-            sql = _LATEST_WITH_ATTRIBUTE.format("a.value IN ({})", latest)
-            return {key for (key,) in batched_rows(sql, values, conn, fixed=(name,), trailing=latest_params)}
+                latest, params = _latest("a", sources)
+                rows: Iterable[tuple[Any, ...]] = conn.execute(
+                    _LATEST_WITH_ATTRIBUTE.format(latest), (name, *params)
+                )
+            else:
+                rows = _by_keys(_LATEST_WITH_VALUES, "a", values, sources, conn, (name,))
+            return {key for (key,) in rows}
 
         return await self._read(find)
 
@@ -664,7 +669,7 @@ def _vocabulary_elements(
         VocabularyRecord(
             type_, key, bytes(element), tuple(attributes[type_, key]), tuple(children[type_, key])
         )
-        for type_, key, element, _ in _by_keys(_LATEST_ELEMENTS, "e", keys, sources, conn)
+        for type_, key, element in _by_keys(_LATEST_ELEMENTS, "e", keys, sources, conn)
     ]
 
 
