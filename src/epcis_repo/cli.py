@@ -41,8 +41,7 @@ def serve(
         where = describe(settings)
         application = create_app(settings, demo=demo)
     except ValueError as error:
-        typer.echo(f"epcis-repo: {error}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(error))
     typer.echo(f"epcis-repo: serving on http://{host}:{port} with {where}")
     uvicorn.run(application, host=host, port=port, log_level="info")
 

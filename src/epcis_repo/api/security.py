@@ -61,14 +61,10 @@ class Caller:
         return self.principal.organisation
 
     @property
-    def sees_everything(self) -> bool:
-        return self.principal.sees_everything
-
-    @property
     def own_records(self) -> str | None:
         """The organisation whose capture jobs and named queries the caller may read; None: every
         organisation's (an administrator)."""
-        return None if self.sees_everything else self.organisation
+        return None if self.principal.sees_everything else self.organisation
 
 
 def unauthorised(detail: str, error: str | None = None) -> Problem:

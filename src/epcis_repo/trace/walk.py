@@ -179,12 +179,13 @@ class Walk:
                 + ", ".join(sorted(hidden))
                 + " (their owners may grant access)",
             )
-        if self.graph.voided:
+        voided = sorted(self.graph.voided)
+        if voided:
             self.finding(
                 "voided-events",
                 Severity.INFO,
-                "events declared erroneous were left out: " + ", ".join(sorted(self.graph.voided)),
-                sorted(self.graph.voided),
+                "events declared erroneous were left out: " + ", ".join(voided),
+                voided,
             )
 
 
