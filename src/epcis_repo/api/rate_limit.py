@@ -17,15 +17,15 @@ class RateLimiter:
         self._rate = per_minute / 60.0
         self._clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}  # name -> (tokens, when)
-        self._sweep_at = _MOST_BUCKETS
+        self._swept_at = float("-inf")
 
     def wait_needed(self, name: str) -> float:
         """Take one request from `name`'s bucket: 0 when allowed, else the seconds until it would be."""
         now = self._clock()
-        if len(self._buckets) >= self._sweep_at:
+        # At most one sweep a second: with many callers still refilling, not one on every request.
+        if len(self._buckets) >= _MOST_BUCKETS and now - self._swept_at >= 1.0:
             self._forget_full(now)
-            # Sweep again only once as many buckets were added as are left: never on every request.
-            self._sweep_at = max(_MOST_BUCKETS, 2 * len(self._buckets))
+            self._swept_at = now
         tokens, when = self._buckets.get(name, (float(self.per_minute), now))
         tokens = min(float(self.per_minute), tokens + (now - when) * self._rate)
         if tokens < 1.0:
