@@ -93,8 +93,10 @@ from epcis_repo.storage.sqlite.store import (
     _INSERT_EVENT,
     _INSERT_KEY,
     _INSERT_NUMBER,
+    INSERT_PREFIX,
     _event_row,
     key_rows,
+    master_data_rows,
     number_rows,
 )
 from scripts.admin_key import admin_key
@@ -469,18 +471,6 @@ def record_costs(documents: list[bytes], schema: SchemaValidator) -> Json:
 
 # --- 3. the ceiling: bare inserts of the same rows ---------------------------------------------------
 
-_VOCABULARY = (
-    "INSERT INTO vocabulary (type, key, commit_no, element) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
-)
-_ATTRIBUTE = (
-    "INSERT INTO vocabulary_attributes (name, value, key, type, commit_no) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT DO NOTHING"
-)
-_CHILD = (
-    "INSERT INTO vocabulary_children (key, type, commit_no, child) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
-)
-_PREFIX = "INSERT INTO company_prefixes (prefix) VALUES (?) ON CONFLICT DO NOTHING"
-
 Prepared = tuple[list[EventRecord], list[VocabularyRecord], set[str]]  # what one document stores
 
 
@@ -505,10 +495,8 @@ def insert_rows(prepared: Prepared, base: int, commit: int) -> list[tuple[str, l
         (_INSERT_KEY, list(key_rows(rows))),
         (_INSERT_NUMBER, list(number_rows(rows))),
         (lineage.INSERT, list(lineage.rows((row, r.lineage) for row, r in rows))),
-        (_VOCABULARY, [(v.type, v.key, commit, v.element) for v in vocabulary]),
-        (_ATTRIBUTE, [(n, value, v.key, v.type, commit) for v in vocabulary for n, value in v.attributes]),
-        (_CHILD, [(v.key, v.type, commit, child) for v in vocabulary for child in v.children]),
-        (_PREFIX, [(prefix,) for prefix in prefixes]),
+        *master_data_rows(vocabulary, commit, None),
+        (INSERT_PREFIX, [(prefix,) for prefix in prefixes]),
     ]
 
 

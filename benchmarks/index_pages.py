@@ -64,7 +64,6 @@ def measure(size: int, documents: int) -> tuple[int, Counter[str], Counter[str]]
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA wal_autocheckpoint = 0")
-            owners = dict(conn.execute("SELECT pageno, name FROM dbstat"))
             (base,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()
             (commit,) = conn.execute("SELECT value FROM meta WHERE name = 'last_commit'").fetchone()
             events = 0
@@ -74,6 +73,7 @@ def measure(size: int, documents: int) -> tuple[int, Counter[str], Counter[str]]
                 base += len(document[0])
                 events += len(document[0])
                 conn.execute("PRAGMA wal_checkpoint(RESTART)")
+                owners = dict(conn.execute("SELECT pageno, name FROM dbstat"))  # as the commit finds them
                 conn.execute("BEGIN IMMEDIATE")
                 for statement, rows in batch:
                     began = time.perf_counter()

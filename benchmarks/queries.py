@@ -199,7 +199,6 @@ EVENT_CLASSES: dict[str, Callable[[Draws], Params]] = {
     "moisture_harvest": Draws.moisture_harvest,
     "sensor_kelvin": Draws.sensor_kelvin,
 }
-NAMED_CLASSES = ("named_first", "named_next")
 # Classes asked again by an organisation (`org_` + the name).
 ORGANISATION_CLASSES = ("any_epc", "shipping_week", "sensor_kelvin")
 

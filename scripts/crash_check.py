@@ -9,7 +9,7 @@ Every run, on one data folder that keeps growing:
 4. start the server again and check that the large capture is either fully present, with its job
    saying it succeeded, or fully absent, with its job saying it failed — never in between.
 
-Usage: python scripts/crash_check.py [--runs 10] [--events 20000] [--store sqlite]
+Usage: python scripts/crash_check.py [--runs 10] [--events 20000] [--data-dir DIR]
 Exits non-zero at the first violation. Needs a POSIX system (SIGKILL).
 """
 

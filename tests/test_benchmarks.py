@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(autouse=True)
+def _forget_benchmark_modules() -> Iterator[None]:
+    """The benchmarks' modules leave with each test: one is named trace, like the standard library's."""
+    yield
+    for name, module in list(sys.modules.items()):
+        if Path(getattr(module, "__file__", None) or "/").parent == BENCHMARKS:
+            del sys.modules[name]
 
 
 def test_the_harness_measures_queries_and_traces_and_writes_its_report(

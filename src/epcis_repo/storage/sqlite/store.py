@@ -76,6 +76,7 @@ _INSERT_EVENT = """
     ON CONFLICT DO NOTHING
 """  # a duplicate (dedup key or owned eventID) is skipped, and found missing afterwards
 _INSERT_KEY = "INSERT INTO event_keys (field, key, event) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+INSERT_PREFIX = "INSERT INTO company_prefixes (prefix) VALUES (?) ON CONFLICT DO NOTHING"
 _INSERT_NUMBER = "INSERT INTO event_numbers (field, number, event) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
 # Master data, the latest versions only (`_latest`).
 _LATEST_CHILDREN = "SELECT c.child FROM vocabulary_children AS c WHERE c.key IN ({}) AND {}"
@@ -382,11 +383,9 @@ class SqliteEventStore:
                 conn.executemany(lineage.INSERT, lineage.rows((row, r.lineage) for row, r in kept))
                 stored = len(kept)
                 if stored:
-                    _write_vocabulary(conn, vocabulary, commit, organisation)
-                    conn.executemany(
-                        "INSERT INTO company_prefixes (prefix) VALUES (?) ON CONFLICT DO NOTHING",
-                        ((prefix,) for prefix in company_prefixes),
-                    )
+                    for statement, rows in master_data_rows(vocabulary, commit, organisation):
+                        conn.executemany(statement, rows)
+                    conn.executemany(INSERT_PREFIX, ((prefix,) for prefix in company_prefixes))
             conn.execute("RELEASE records")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -708,21 +707,24 @@ def _job_from_json(document: bytes) -> CaptureJob:
     return CaptureJob(**fields)
 
 
-def _write_vocabulary(
-    conn: sqlite3.Connection, vocabulary: Sequence[VocabularyRecord], commit: int, organisation: str | None
-) -> None:
-    conn.executemany(
-        "INSERT INTO vocabulary (type, key, commit_no, element, organisation) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT DO NOTHING",
-        ((v.type, v.key, commit, v.element, organisation) for v in vocabulary),
-    )
-    conn.executemany(
-        "INSERT INTO vocabulary_attributes (name, value, key, type, commit_no) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT DO NOTHING",
-        ((name, value, v.key, v.type, commit) for v in vocabulary for name, value in v.attributes),
-    )
-    conn.executemany(
-        "INSERT INTO vocabulary_children (key, type, commit_no, child) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT DO NOTHING",
-        ((v.key, v.type, commit, child) for v in vocabulary for child in v.children),
-    )
+def master_data_rows(
+    vocabulary: Sequence[VocabularyRecord], commit: int, organisation: str | None
+) -> list[tuple[str, list[tuple[object, ...]]]]:
+    """The statements, each with its rows, that store a capture's master data."""
+    return [
+        (
+            "INSERT INTO vocabulary (type, key, commit_no, element, organisation) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(v.type, v.key, commit, v.element, organisation) for v in vocabulary],
+        ),
+        (
+            "INSERT INTO vocabulary_attributes (name, value, key, type, commit_no) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(name, value, v.key, v.type, commit) for v in vocabulary for name, value in v.attributes],
+        ),
+        (
+            "INSERT INTO vocabulary_children (key, type, commit_no, child) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(v.key, v.type, commit, child) for v in vocabulary for child in v.children],
+        ),
+    ]
