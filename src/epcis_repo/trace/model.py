@@ -8,8 +8,8 @@ named ``transformation:`` + their transformationID (or the event's id when it ha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class EdgeKind(StrEnum):
@@ -28,8 +28,9 @@ ALL_CHILDREN = "*"
 TRANSFORMATION_PREFIX = "transformation:"
 
 
-@dataclass(frozen=True, slots=True)
-class LineageEdge:
+# Named tuples rather than dataclasses: a trace makes and hashes many of them, and a tuple's
+# constructor and hash run in C (about three times faster).
+class LineageEdge(NamedTuple):
     kind: EdgeKind
     source: str
     target: str
@@ -39,8 +40,7 @@ class LineageEdge:
     role: str | None = None  # the party's or transaction's type, as a CBV Web URI or custom URI
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEdge:
+class StoredEdge(NamedTuple):
     """An edge of a visible event, with what the trace needs of that event."""
 
     edge: LineageEdge
