@@ -646,10 +646,41 @@ async def test_exploring_lineage_then_reads_the_master_data_the_walk_names(store
         assert walked == [1]  # asked once the walk is done
         return ["farm", "unknown"]
 
-    elements = await store.explore_lineage([lot_in], None, step, 3, None, wanted)
-    assert elements == await store.vocabulary_elements(["farm", "unknown"])
-    assert [(e.key, e.attributes) for e in elements] == [("farm", (("country", "VN"),))]
-    assert await store.explore_lineage([lot_in], None, step, 3) == []  # nothing asked, nothing read
+    explored = await store.explore_lineage([lot_in], None, step, 3, None, wanted)
+    assert explored.elements == await store.vocabulary_elements(["farm", "unknown"])
+    assert [(e.key, e.attributes) for e in explored.elements] == [("farm", (("country", "VN"),))]
+    nothing = await store.explore_lineage([lot_in], None, step, 3)
+    assert (nothing.elements, nothing.events) == ([], [])  # nothing asked, nothing read
+
+
+async def test_exploring_lineage_then_reads_the_events_the_walk_followed(store: EventStore) -> None:
+    lot_in = canonical_key(LOT_IN)
+    mine = transformation(eventID="urn:uuid:0d6c5a52-8a3e-4d43-9a55-5a1e5f0c0001")
+    theirs = transformation(
+        transformationID="urn:epc:id:gdti:8934567.00001.T9",
+        eventID="urn:uuid:0d6c5a52-8a3e-4d43-9a55-5a1e5f0c0002",
+    )
+    await append_as(store, "org-a", [mine])
+    await append_as(store, "org-b", [theirs])
+    declared = {
+        **orjson.loads(mine.body),
+        "errorDeclaration": {"declarationTime": "2024-06-01T00:00:00Z", "reason": "incorrect_data"},
+    }
+    await append_as(store, "org-a", [prepare(declared, PREFIXES, None)])
+    handed: list[list[Any]] = []
+
+    def followed(elements: list[Any]) -> list[str]:
+        handed.append(elements)
+        return [theirs.event_id, mine.event_id, "urn:uuid:unknown"]
+
+    every = await store.explore_lineage([lot_in], None, lambda edges: [], 1, None, None, None, followed)
+    assert handed == [[]]  # no master data asked for: none handed over
+    # In visibility order, not the order asked; the error declaration about `mine` is not an event followed.
+    assert every.events == [(mine.event_id, mine.body), (theirs.event_id, theirs.body)]
+    only_a = await store.explore_lineage([lot_in], None, lambda edges: [], 1, ONLY_A, None, None, followed)
+    assert only_a.events == [(mine.event_id, mine.body)]
+    none = await store.explore_lineage([lot_in], None, lambda edges: [], 1, None, None, None, lambda e: [])
+    assert none.events == []
 
 
 # --- access control ----------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from epcis_repo.storage.port import (
     Behaviour,
     CaptureJob,
     EventRecord,
+    Explored,
     NamedQuery,
     Settle,
     Sources,
@@ -439,7 +440,8 @@ class MongoEventStore:
         visible: Visibility | None = None,
         master_data: Callable[[], Collection[str]] | None = None,
         sources: Sources = None,
-    ) -> list[VocabularyRecord]:
+        followed: Callable[[list[VocabularyRecord]], Collection[str]] | None = None,
+    ) -> Explored:
         try:
             published = await self._visible()  # one snapshot for the whole walk, as SQLite reads it
             nodes = set(start)
@@ -450,7 +452,28 @@ class MongoEventStore:
         except PyMongoError as error:
             raise StorageError(f"MongoDB read failed: {error}") from error
         keys = master_data() if master_data is not None else ()
-        return await self.vocabulary_elements(keys, sources, published) if keys else []
+        elements = await self.vocabulary_elements(keys, sources, published) if keys else []
+        event_ids = followed(elements) if followed is not None else ()
+        return Explored(elements, await self._events_of(event_ids, visible, published) if event_ids else [])
+
+    async def _events_of(
+        self, event_ids: Collection[str], visible: Visibility | None, published: int
+    ) -> list[tuple[str, bytes]]:
+        """(eventID, body) of these events of commits up to `published` (`explore_lineage`)."""
+        filters: list[dict[str, Any]] = [
+            {"eventID": {"$in": list(dict.fromkeys(event_ids))}},
+            {"ownedEventID": {"$exists": True}},  # not an error declaration
+            {"commit": {"$lte": published}},
+        ]
+        if visible is not None:
+            filters.append(_visibility(visible))
+        try:
+            cursor = self._events.find({"$and": filters}, {"eventID": 1, "body": 1, "_id": 0})
+            cursor = cursor.sort([("commit", ASCENDING), ("position", ASCENDING)])
+            docs = await cursor.max_time_ms(_time_left()).to_list(None)
+        except PyMongoError as error:
+            raise _read_failed(error) from error
+        return [(doc["eventID"], bytes(doc["body"])) for doc in docs]
 
     async def lineage_version(self) -> int:
         try:

@@ -63,6 +63,14 @@ class EventRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Explored:
+    """What `EventStore.explore_lineage` read after the walk."""
+
+    elements: list[VocabularyRecord]  # the master data asked for
+    events: list[tuple[str, bytes]]  # (eventID, the event as captured) of the events asked for
+
+
+@dataclass(frozen=True, slots=True)
 class VocabularyRecord:
     """A master data element as captured in a document's header, kept per capture (a new capture
     declaring the same element makes a new version; the latest counts)."""
@@ -220,13 +228,16 @@ class EventStore(Protocol):
         visible: Visibility | None = None,
         master_data: Callable[[], Collection[str]] | None = None,
         sources: Sources = None,
-    ) -> list[VocabularyRecord]:
+        followed: Callable[[list[VocabularyRecord]], Collection[str]] | None = None,
+    ) -> Explored:
         """Read the edges of `start` as `lineage` does, hand them to `step`, read the edges of the nodes
-        it names, and so on until it names none or `hops` reads were made. Then, when `master_data` is
-        given, the latest master data (as `vocabulary_elements` reads it from `sources`) of the keys it
-        names, in the same snapshot; else nothing. `step` and `master_data` are plain Python that
-        neither block nor await; a store may call them on the thread it reads on, so that a whole walk
-        costs one hand-off however many hops it takes."""
+        it names, and so on until it names none or `hops` reads were made. Then, all in the same
+        snapshot: when `master_data` is given, the latest master data (as `vocabulary_elements` reads it
+        from `sources`) of the keys it names; when `followed` is given, it is handed those elements and
+        names eventIDs, and the events with these eventIDs that `visible` allows (not error
+        declarations) are read, in visibility order. `step`, `master_data` and `followed` are plain
+        Python that neither block nor await; a store may call them on the thread it reads on, so that a
+        whole trace costs one hand-off however many hops it takes."""
 
     async def lineage_version(self) -> int:
         """The version of the lineage derivation the stored edges come from (0: none yet)."""

@@ -1,8 +1,10 @@
 """Tracing one identifier back to its origins or forward to everything it went into.
 
-First the part of the lineage graph the trace can reach is loaded, one store call per hop for all
+First the part of the lineage graph the trace can reach is loaded, one store read per hop for all
 the nodes of that hop (never one per edge), pruned by time as loosely as any path allows; then the
-material is followed over it in memory (trace/back.py, trace/forward.py).
+material is followed over it in memory (trace/back.py, trace/forward.py). The store runs the walk
+where it reads (`EventStore.explore_lineage`), so that the graph, its master data and the events
+followed come from one snapshot, in one hand-off to a SQLite reader thread.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from epcis_repo.query.model import AnyOf, EventQuery, Field
-from epcis_repo.storage.port import EventStore
+from epcis_repo.storage.port import EventStore, VocabularyRecord
 from epcis_repo.trace.back import Back
 from epcis_repo.trace.forward import Forward
 from epcis_repo.trace.graph import Graph
@@ -22,10 +24,51 @@ from epcis_repo.trace.walk import Walk
 
 async def run_trace(store: EventStore, request: TraceRequest) -> Trace | None:
     """The trace, or None when the repository knows nothing of the target (no event names it)."""
+    found = await _run(store, request, read_events=False)
+    return None if found is None else found[0]
+
+
+async def trace_with_events(
+    store: EventStore, request: TraceRequest
+) -> tuple[Trace, list[tuple[str, bytes]]] | None:
+    """The trace and, read in the same snapshot, the events it followed as captured (eventID, body)
+    that the caller may see, in visibility order; None when no event names the target."""
+    return await _run(store, request, read_events=True)
+
+
+async def _run(
+    store: EventStore, request: TraceRequest, read_events: bool
+) -> tuple[Trace, list[tuple[str, bytes]]] | None:
     graph = Graph(request.as_of, request.window)
-    await _discover(store, graph, request)
-    if not graph.knows(request.target) and not await _mentioned(store, request):
+    walked: list[Trace] = []
+
+    def walk(elements: list[VocabularyRecord]) -> list[str]:
+        # Called by the store once the graph and its master data are read (on its reader thread).
+        graph.learn_masses(elements)
+        if not graph.knows(request.target):
+            return []  # maybe named by events without edges: asked below
+        walked.append(_walk(graph, request))
+        return walked[0].event_ids if read_events else []
+
+    explored = await store.explore_lineage(
+        [request.target],
+        request.as_of,
+        _Discovery(graph, request).step,
+        request.depth + 1,
+        request.visible,
+        graph.masses_wanted,
+        request.master_data,
+        walk,
+    )
+    if walked:
+        return walked[0], explored.events
+    if not await _mentioned(store, request):
         return None
+    return _walk(graph, request), []
+
+
+def _walk(graph: Graph, request: TraceRequest) -> Trace:
+    """The trace over the loaded graph."""
     trace = Trace(request, request.at, None)
     if request.direction is Direction.BACK:
         back = Back(graph, trace)
@@ -75,22 +118,6 @@ def _last_packed(walk: Walk, target: str) -> int | None:
         return None
     last_delete = max(e.event_time for e in history if e.edge.action == "DELETE")
     return last_delete - 1
-
-
-async def _discover(store: EventStore, graph: Graph, request: TraceRequest) -> None:
-    """Load the reachable part of the graph and the master data of its counted classes: the store reads
-    hop by hop, `Discovery.step` names each next hop from the edges just read."""
-    discovery = _Discovery(graph, request)
-    elements = await store.explore_lineage(
-        [request.target],
-        request.as_of,
-        discovery.step,
-        request.depth + 1,
-        request.visible,
-        graph.masses_wanted,
-        request.master_data,
-    )
-    graph.learn_masses(elements)
 
 
 class _Discovery:

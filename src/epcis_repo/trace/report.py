@@ -122,6 +122,8 @@ def _share(share: float | None) -> float | None:
 
 def _rounded(value: float) -> float | int:
     """Twelve significant digits: enough for any scale, without float noise (0.1, not 0.10000000000000003)."""
+    if value.is_integer() and abs(value) < 1e12:  # already exact in twelve digits (most quantities)
+        return int(value)
     rounded = float(f"{value:.12g}")
     return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from epcis_repo.capture.lineage import LINEAGE_VERSION, stored_event_lineage
 from epcis_repo.storage.port import EventStore
-from epcis_repo.trace.engine import run_trace
+from epcis_repo.trace.engine import trace_with_events
 from epcis_repo.trace.report import WriteId, trace_document
 from epcis_repo.trace.result import TraceRequest
 from epcis_repo.trace.stages import chain_stages
@@ -25,8 +25,8 @@ async def bring_lineage_up_to_date(store: EventStore) -> None:
 
 async def trace_report(store: EventStore, request: TraceRequest, write_id: WriteId) -> dict[str, Any] | None:
     """The trace document, or None when no event names the target."""
-    trace = await run_trace(store, request)
-    if trace is None:
+    found = await trace_with_events(store, request)
+    if found is None:
         return None
-    stages = await chain_stages(store, trace.event_ids, request.visible)
-    return trace_document(trace, stages, write_id)
+    trace, events = found
+    return trace_document(trace, chain_stages(events), write_id)

@@ -14,8 +14,6 @@ from typing import Any
 import orjson
 
 from epcis_repo.epcis import cbv, identifiers, timestamps
-from epcis_repo.query.model import AnyOf, EventQuery, Field, Visibility
-from epcis_repo.storage.port import EventStore
 
 _SENDING = frozenset({"shipping", "departing"})
 
@@ -42,36 +40,29 @@ class Stage:
     _end: int = 0
 
 
-async def chain_stages(
-    store: EventStore, event_ids: Iterable[str], visible: Visibility | None = None
-) -> list[Stage]:
-    """The stages of these events, of those `visible` allows (all when None)."""
-    wanted = tuple(dict.fromkeys(event_ids))
-    if not wanted:
-        return []
-    query = EventQuery((AnyOf(Field.EVENT_ID, wanted),), visible=visible)
-    found = await store.find_events(query, None, 4 * len(wanted) + 10)
+def chain_stages(events: Iterable[tuple[str, bytes]]) -> list[Stage]:
+    """The stages of these events (eventID, the event as captured), in time order."""
     stages: dict[str, Stage] = {}
     taken: set[str] = set()  # an event two organisations both captured is one stage, once
-    for stored in found:
-        event: dict[str, Any] = orjson.loads(stored.body)
-        if "errorDeclaration" in event or stored.event_id in taken:
+    for event_id, body in events:
+        event: dict[str, Any] = orjson.loads(body)
+        if "errorDeclaration" in event or event_id in taken:
             continue
-        taken.add(stored.event_id)
+        taken.add(event_id)
         group = event.get("transformationID") if event.get("type") == "TransformationEvent" else None
-        key = f"transformation {group}" if group else stored.event_id
+        key = f"transformation {group}" if group else event_id
         stage = stages.get(key)
         time = timestamps.to_micros(event["eventTime"])
         if stage is None:
-            stage = stages[key] = _stage(event, stored.event_id, time)
+            stage = stages[key] = _stage(event, event_id, time)
         else:
-            stage.event_ids.append(stored.event_id)
+            stage.event_ids.append(event_id)
             if time < stage._start:
                 stage._start, stage.start = time, event["eventTime"]
             if time > stage._end:
                 stage._end, stage.end = time, event["eventTime"]
             stage.place = stage.place or _place(event)
-            stage.actor = stage.actor or _actor(event)
+            stage.actor = stage.actor or _actor(event, _step(event))
         inputs, outputs = _items(event)
         stage.inputs += inputs
         stage.outputs += outputs
@@ -79,18 +70,24 @@ async def chain_stages(
 
 
 def _stage(event: Mapping[str, Any], event_id: str, time: int) -> Stage:
-    step = event.get("bizStep")
+    step = _step(event)
     return Stage(
-        step=cbv.BIZ_STEP.render(step, cbv.Form.BARE_WORD) if isinstance(step, str) else None,
+        step=step,
         event_type=event["type"],
         event_ids=[event_id],
         place=_place(event),
-        actor=_actor(event),
+        actor=_actor(event, step),
         start=event["eventTime"],
         end=event["eventTime"],
         _start=time,
         _end=time,
     )
+
+
+def _step(event: Mapping[str, Any]) -> str | None:
+    """The bizStep, as a bare word for a CBV step."""
+    step = event.get("bizStep")
+    return cbv.BIZ_STEP.render(step, cbv.Form.BARE_WORD) if isinstance(step, str) else None
 
 
 def _place(event: Mapping[str, Any]) -> str | None:
@@ -101,9 +98,7 @@ def _place(event: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _actor(event: Mapping[str, Any]) -> str | None:
-    step = event.get("bizStep")
-    word = cbv.BIZ_STEP.render(step, cbv.Form.BARE_WORD) if isinstance(step, str) else None
+def _actor(event: Mapping[str, Any], word: str | None) -> str | None:
     ends = ("sourceList", "source") if word in _SENDING else ("destinationList", "destination")
     others = ("destinationList", "destination") if word in _SENDING else ("sourceList", "source")
     for list_name, member in (ends, others):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TypeVar
 
 from epcis_repo.query.model import Visibility
-from epcis_repo.storage.sqlite.queries import BATCH, marks, visibility_filter
+from epcis_repo.storage.sqlite.queries import BATCH, batched_rows, marks, visibility_filter
 from epcis_repo.trace.model import EdgeKind, LineageEdge, StoredEdge
 
 T = TypeVar("T")
@@ -85,6 +85,20 @@ def edges_of(
             edge = LineageEdge(_KINDS[kind], source, target, action, quantity, uom, role)
             found.append(StoredEdge(edge, event_id, event_time, record_time, voided, bool(allowed)))
     return found
+
+
+def events_of(
+    conn: sqlite3.Connection, event_ids: Collection[str], visible: Visibility | None
+) -> list[tuple[str, bytes]]:
+    """(eventID, body) of the events with these eventIDs that `visible` allows, not error
+    declarations, in visibility order."""
+    test, tested = visibility_filter(visible)
+    sql = (
+        f"SELECT e.id, e.event_id, e.body FROM events AS e "
+        f"WHERE e.event_id IN ({{}}) AND e.declaration = 0 AND ({test})"
+    )
+    rows = sorted(batched_rows(sql, event_ids, conn, trailing=tested))
+    return [(event_id, bytes(body)) for _, event_id, body in rows]
 
 
 def explore(

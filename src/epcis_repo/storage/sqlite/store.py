@@ -37,6 +37,7 @@ from epcis_repo.storage.port import (
     Behaviour,
     CaptureJob,
     EventRecord,
+    Explored,
     NamedQuery,
     Settle,
     Sources,
@@ -251,9 +252,11 @@ class SqliteEventStore:
             raise StorageError("The SQLite store is not open")
         until = deadline()
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, self._with_reader, work, until)
+            read = asyncio.get_running_loop().run_in_executor(pool, self._with_reader, work, until)
         except RuntimeError as error:  # the pool shut down meanwhile
             raise StorageError("The SQLite store is closed") from error
+        try:
+            return await read
         except sqlite3.OperationalError as error:
             if until is not None and str(error) == "interrupted":
                 raise QueryTimeout() from None
@@ -478,10 +481,13 @@ class SqliteEventStore:
         visible: Visibility | None = None,
         master_data: Callable[[], Collection[str]] | None = None,
         sources: Sources = None,
-    ) -> list[VocabularyRecord]:
-        def then(conn: sqlite3.Connection) -> list[VocabularyRecord]:
+        followed: Callable[[list[VocabularyRecord]], Collection[str]] | None = None,
+    ) -> Explored:
+        def then(conn: sqlite3.Connection) -> Explored:
             keys = master_data() if master_data is not None else ()
-            return _vocabulary_elements(keys, sources, conn) if keys else []
+            elements = _vocabulary_elements(keys, sources, conn) if keys else []
+            event_ids = followed(elements) if followed is not None else ()
+            return Explored(elements, lineage.events_of(conn, event_ids, visible) if event_ids else [])
 
         # The whole walk on one reader thread: one hand-off, however many hops.
         return await self._read(
