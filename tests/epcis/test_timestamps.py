@@ -85,6 +85,8 @@ def test_a_date_or_time_that_does_not_exist_is_refused(text: str) -> None:
 
 def test_a_leap_second_is_the_first_instant_of_the_next_minute() -> None:
     assert to_micros("2016-12-31T23:59:60Z") == to_micros("2017-01-01T00:00:00Z")
+    assert to_micros("2017-01-01T06:59:60.5+07:00") == to_micros("2017-01-01T00:00:00.5Z")
+    assert to_hash_form("2016-12-31T23:59:60.0005Z") == "2017-01-01T00:00:00.001Z"
     assert to_micros("2000-02-29T12:00:00Z") == _reference_micros("2000-02-29T12:00:00Z")  # a leap century
 
 
@@ -114,3 +116,10 @@ def test_an_instant_outside_the_years_1_to_9999_cannot_be_written() -> None:
         from_micros(to_micros("9999-12-31T23:59:59.999999Z") + 1)
     with pytest.raises(OverflowError):
         from_micros(to_micros("0001-01-01T00:00:00Z") - 1)
+
+
+def test_any_two_digit_offset_the_syntax_allows_is_applied_as_written() -> None:
+    # RFC 3339 stops at 23:59, the pattern at 99:99; such offsets were always applied as hours and minutes.
+    assert to_micros("2024-01-05T00:00:00+99:99") == to_micros("2024-01-01T00:00:00Z") + (
+        (4 * 24 * 60 - 99 * 60 - 99) * 60_000_000
+    )

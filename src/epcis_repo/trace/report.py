@@ -122,6 +122,7 @@ def _share(share: float | None) -> float | None:
 
 def _rounded(value: float) -> float | int:
     """Twelve significant digits: enough for any scale, without float noise (0.1, not 0.10000000000000003)."""
+    value = float(value)
     if value.is_integer() and abs(value) < 1e12:  # already exact in twelve digits (most quantities)
         return int(value)
     rounded = float(f"{value:.12g}")
