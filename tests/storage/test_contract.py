@@ -660,10 +660,16 @@ async def test_exploring_lineage_then_reads_the_events_the_walk_followed(store: 
         transformationID="urn:epc:id:gdti:8934567.00001.T9",
         eventID="urn:uuid:0d6c5a52-8a3e-4d43-9a55-5a1e5f0c0002",
     )
-    await append_as(store, "org-a", [mine])
-    await append_as(store, "org-b", [theirs])
+    # One event both organisations captured, each its own copy; org-a's copy states the wrong output.
+    shared_id = "urn:uuid:0d6c5a52-8a3e-4d43-9a55-5a1e5f0c0003"
+    wrong = [{"epcClass": LOT_OUT, "quantity": 9.5, "uom": "KGM"}]
+    shared_a = transformation(eventID=shared_id, outputQuantityList=wrong)
+    shared_b = transformation(eventID=shared_id)
+    await append_as(store, "org-a", [mine, shared_a])
+    await append_as(store, "org-b", [theirs, shared_b])
+    before_declaration = max(e.record_time for e in await store.find_events(EventQuery(), None, 10))
     declared = {
-        **orjson.loads(mine.body),
+        **orjson.loads(shared_a.body),
         "errorDeclaration": {"declarationTime": "2024-06-01T00:00:00Z", "reason": "incorrect_data"},
     }
     await append_as(store, "org-a", [prepare(declared, PREFIXES, None)])
@@ -671,13 +677,29 @@ async def test_exploring_lineage_then_reads_the_events_the_walk_followed(store: 
 
     def followed(elements: list[Any]) -> list[str]:
         handed.append(elements)
-        return [theirs.event_id, mine.event_id, "urn:uuid:unknown"]
+        return [shared_id, theirs.event_id, mine.event_id, "urn:uuid:unknown"]
 
-    every = await store.explore_lineage([lot_in], None, lambda edges: [], 1, None, None, None, followed)
+    def explored(recorded_by: int | None, visible: Any = None) -> Any:
+        return store.explore_lineage(
+            [lot_in], recorded_by, lambda edges: [], 1, visible, None, None, followed
+        )
+
+    every = await explored(None)
     assert handed == [[]]  # no master data asked for: none handed over
-    # In visibility order, not the order asked; the error declaration about `mine` is not an event followed.
-    assert every.events == [(mine.event_id, mine.body), (theirs.event_id, theirs.body)]
-    only_a = await store.explore_lineage([lot_in], None, lambda edges: [], 1, ONLY_A, None, None, followed)
+    # In visibility order, not the order asked; neither the error declaration nor the copy it voids.
+    assert every.events == [
+        (mine.event_id, mine.body),
+        (theirs.event_id, theirs.body),
+        (shared_id, shared_b.body),
+    ]
+    then = await explored(before_declaration)  # as recorded before the declaration: not yet voided
+    assert then.events == [
+        (mine.event_id, mine.body),
+        (shared_id, shared_a.body),
+        (theirs.event_id, theirs.body),
+        (shared_id, shared_b.body),
+    ]
+    only_a = await explored(None, ONLY_A)
     assert only_a.events == [(mine.event_id, mine.body)]
     none = await store.explore_lineage([lot_in], None, lambda edges: [], 1, None, None, None, lambda e: [])
     assert none.events == []

@@ -454,26 +454,36 @@ class MongoEventStore:
         keys = master_data() if master_data is not None else ()
         elements = await self.vocabulary_elements(keys, sources, published) if keys else []
         event_ids = followed(elements) if followed is not None else ()
-        return Explored(elements, await self._events_of(event_ids, visible, published) if event_ids else [])
+        found = await self._events_of(event_ids, recorded_by, visible, published) if event_ids else []
+        return Explored(elements, found)
 
     async def _events_of(
-        self, event_ids: Collection[str], visible: Visibility | None, published: int
+        self, event_ids: Collection[str], recorded_by: int | None, visible: Visibility | None, published: int
     ) -> list[tuple[str, bytes]]:
-        """(eventID, body) of these events of commits up to `published` (`explore_lineage`)."""
+        """(eventID, body) of these events of commits up to `published` (`explore_lineage`), but for
+        copies their organisation declared erroneous by `recorded_by`."""
+        chosen = list(dict.fromkeys(event_ids))
         filters: list[dict[str, Any]] = [
-            {"eventID": {"$in": list(dict.fromkeys(event_ids))}},
+            {"eventID": {"$in": chosen}},
             {"ownedEventID": {"$exists": True}},  # not an error declaration
             {"commit": {"$lte": published}},
         ]
         if visible is not None:
             filters.append(_visibility(visible))
         try:
-            cursor = self._events.find({"$and": filters}, {"eventID": 1, "body": 1, "_id": 0})
+            by = str(Field.CAPTURED_BY)
+            cursor = self._events.find({"$and": filters}, {"eventID": 1, "body": 1, by: 1, "_id": 0})
             cursor = cursor.sort([("commit", ASCENDING), ("position", ASCENDING)])
             docs = await cursor.max_time_ms(_time_left()).to_list(None)
+            declared = await self._declared(chosen, {"$lte": published})
         except PyMongoError as error:
             raise _read_failed(error) from error
-        return [(doc["eventID"], bytes(doc["body"])) for doc in docs]
+        return [
+            (doc["eventID"], bytes(doc["body"]))
+            for doc in docs
+            if (voided := declared.get((doc["eventID"], doc.get(by)))) is None
+            or (recorded_by is not None and voided > recorded_by)
+        ]
 
     async def lineage_version(self) -> int:
         try:

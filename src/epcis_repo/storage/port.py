@@ -234,8 +234,9 @@ class EventStore(Protocol):
         it names, and so on until it names none or `hops` reads were made. Then, all in the same
         snapshot: when `master_data` is given, the latest master data (as `vocabulary_elements` reads it
         from `sources`) of the keys it names; when `followed` is given, it is handed those elements and
-        names eventIDs, and the events with these eventIDs that `visible` allows (not error
-        declarations) are read, in visibility order. `step`, `master_data` and `followed` are plain
+        names eventIDs, and the events with these eventIDs that `visible` allows are read, in
+        visibility order: not error declarations, nor a copy that its organisation declared erroneous
+        by `recorded_by` (as `lineage` voids its edges). `step`, `master_data` and `followed` are plain
         Python that neither block nor await; a store may call them on the thread it reads on, so that a
         whole trace costs one hand-off however many hops it takes."""
 

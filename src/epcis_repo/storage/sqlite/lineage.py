@@ -17,15 +17,17 @@ INSERT = (
     "INSERT INTO lineage (event, kind, source, target, action, quantity, uom, role) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-# An error declaration voids an event only when the organisation that captured the event made it.
+# `d` is an error declaration voiding event `e`: one made by the organisation that captured `e`.
 # The test is written in the terms of the eventID index (schema migration 10), so that for an event
 # nobody declared erroneous (nearly all) it is one probe of that index, without reading a row.
-_COLUMNS = """
+_VOIDS = (
+    "d.event_id = e.event_id AND ifnull(d.captured_by, '') = ifnull(e.captured_by, '') "
+    "AND iif(d.declaration, d.id, 0) > 0"
+)
+_COLUMNS = f"""
     l.kind, l.source, l.target, l.action, l.quantity, l.uom, l.role, e.event_id, e.event_time, e.record_time,
-    (SELECT min(d.record_time) FROM events AS d
-     WHERE d.event_id = e.event_id AND ifnull(d.captured_by, '') = ifnull(e.captured_by, '')
-       AND iif(d.declaration, d.id, 0) > 0),
-    {visible}
+    (SELECT min(d.record_time) FROM events AS d WHERE {_VOIDS}),
+    {{visible}}
 """
 _BY = (
     "SELECT {columns} FROM lineage AS l JOIN events AS e ON e.id = l.event "
@@ -88,16 +90,19 @@ def edges_of(
 
 
 def events_of(
-    conn: sqlite3.Connection, event_ids: Collection[str], visible: Visibility | None
+    conn: sqlite3.Connection, event_ids: Collection[str], recorded_by: int | None, visible: Visibility | None
 ) -> list[tuple[str, bytes]]:
-    """(eventID, body) of the events with these eventIDs that `visible` allows, not error
-    declarations, in visibility order."""
+    """(eventID, body) of the events with these eventIDs that `visible` allows, in visibility order:
+    not error declarations, nor copies their organisation declared erroneous (by `recorded_by`)."""
     test, tested = visibility_filter(visible)
-    sql = (
-        f"SELECT e.id, e.event_id, e.body FROM events AS e "
-        f"WHERE e.event_id IN ({{}}) AND e.declaration = 0 AND ({test})"
+    horizon, horizon_params = (
+        (" AND d.record_time <= ?", [recorded_by]) if recorded_by is not None else ("", [])
     )
-    rows = sorted(batched_rows(sql, event_ids, conn, trailing=tested))
+    sql = (
+        f"SELECT e.id, e.event_id, e.body FROM events AS e WHERE e.event_id IN ({{}}) AND e.declaration = 0 "
+        f"AND ({test}) AND NOT EXISTS (SELECT 1 FROM events AS d WHERE {_VOIDS}{horizon})"
+    )
+    rows = sorted(batched_rows(sql, event_ids, conn, trailing=[*tested, *horizon_params]))
     return [(event_id, bytes(body)) for _, event_id, body in rows]
 
 

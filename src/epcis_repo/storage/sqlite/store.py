@@ -487,7 +487,8 @@ class SqliteEventStore:
             keys = master_data() if master_data is not None else ()
             elements = _vocabulary_elements(keys, sources, conn) if keys else []
             event_ids = followed(elements) if followed is not None else ()
-            return Explored(elements, lineage.events_of(conn, event_ids, visible) if event_ids else [])
+            found = lineage.events_of(conn, event_ids, recorded_by, visible) if event_ids else []
+            return Explored(elements, found)
 
         # The whole walk on one reader thread: one hand-off, however many hops.
         return await self._read(
