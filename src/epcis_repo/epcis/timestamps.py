@@ -6,6 +6,7 @@ every digit a client can meaningfully send and orders correctly whatever the off
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -26,6 +27,7 @@ class OutOfRange(ValueError):
     """An RFC 3339 date-time, but not an instant of the years 1 to 9999 in UTC."""
 
 
+@functools.lru_cache(maxsize=4096)  # a captured event's times are parsed several times (rules, record, hash)
 def _parse(text: str) -> tuple[int, str]:
     """The instant in whole seconds since the epoch, UTC, and the fraction digits, of an RFC 3339
     timestamp.
