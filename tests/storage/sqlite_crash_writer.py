@@ -50,7 +50,7 @@ def records(capture: int, count: int) -> list[EventRecord]:
                 body=orjson.dumps(body),
                 action="OBSERVE",
                 biz_step="https://ref.gs1.org/cbv/BizStep-shipping",
-                keys={Field.EPC: epcs, Field.ANY_EPC: epcs},
+                keys={Field.EPC: epcs},
             )
         )
     return made

@@ -34,6 +34,7 @@ from epcis_repo.query.model import (
     Field,
     InRange,
     MatchesKey,
+    keys_by_field,
 )
 from epcis_repo.storage.port import AppendResult, Behaviour, CaptureJob, EventRecord, EventStore, StoredEvent
 from epcis_repo.storage.sqlite import SqliteEventStore, queries
@@ -349,7 +350,7 @@ def row(record: EventRecord, stored: StoredEvent, organisation: str | None) -> R
         Field.EVENT_ID: record.event_id,
     }
     values: dict[Field, tuple[str | int, ...]] = {f: () if v is None else (v,) for f, v in scalars.items()}
-    values |= {f: record.keys.get(f, ()) for f in KEY_FIELDS}
+    values |= keys_by_field(record.keys)
     assert set(values) == set(Field)
     return Row(stored, values)
 

@@ -13,7 +13,7 @@ from epcis_repo.capture.lineage import derive_lineage
 from epcis_repo.epcis import cbv, identifiers, timestamps
 from epcis_repo.epcis.context import STANDARD_CONTEXTS
 from epcis_repo.epcis.hashing import event_hash
-from epcis_repo.query.model import UNIONS, Field
+from epcis_repo.query.model import Field
 from epcis_repo.storage.port import EventRecord
 
 
@@ -48,8 +48,6 @@ def prepare(event: Mapping[str, Any], prefixes: Mapping[str, str], document_cont
         Field.INPUT_EPC_CLASS: _classes(event.get("inputQuantityList")),
         Field.OUTPUT_EPC_CLASS: _classes(event.get("outputQuantityList")),
     }
-    for union, parts in UNIONS.items():
-        keys[union] = _union(keys, *parts)
     return EventRecord(
         event_id=event_id,
         event_hash=digest,
@@ -77,10 +75,6 @@ def exact_bytes(data: bytes) -> bytes:
 
 def _keys(*lists: Iterable[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(identifiers.canonical_key(uri) for uris in lists if uris for uri in uris))
-
-
-def _union(keys: Mapping[Field, tuple[str, ...]], *fields: Field) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(key for f in fields for key in keys[f]))
 
 
 def _classes(*lists: Iterable[Mapping[str, Any]] | None) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ Fields are of three kinds:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -65,6 +66,15 @@ UNIONS: dict[Field, tuple[Field, ...]] = {
     Field.ANY_EPC: (Field.EPC, Field.PARENT_ID, Field.INPUT_EPC, Field.OUTPUT_EPC),
     Field.ANY_EPC_CLASS: (Field.EPC_CLASS, Field.INPUT_EPC_CLASS, Field.OUTPUT_EPC_CLASS),
 }
+
+
+def keys_by_field(roles: Mapping[Field, tuple[str, ...]]) -> dict[Field, tuple[str, ...]]:
+    """Every key field's keys, from an event's keys per role: a union holds its roles' keys, once each."""
+    found = {field: roles.get(field, ()) for field in KEY_FIELDS if field not in UNIONS}
+    for union, parts in UNIONS.items():
+        found[union] = tuple(dict.fromkeys(key for part in parts for key in roles.get(part, ())))
+    return found
+
 
 # Fact names ending in these hold numbers: plain numbers, and instants in microseconds.
 NUMBER = "#n"

@@ -36,6 +36,7 @@ from epcis_repo.query.model import (
     InRange,
     MatchesKey,
     Visibility,
+    keys_by_field,
 )
 from epcis_repo.storage.deadline import QueryTimeout, deadline, remaining_ms
 from epcis_repo.storage.port import (
@@ -725,7 +726,7 @@ def _event_document(
         str(Field.TYPE): record.event_type,
         str(Field.EVENT_TIME): record.event_time,
         str(Field.RECORD_TIME): record_time,
-        **{str(field): list(record.keys.get(field, ())) for field in KEY_FIELDS},
+        **{str(field): list(keys) for field, keys in keys_by_field(record.keys).items()},
         "facts": [
             {"f": name, "s": value} if isinstance(value, str) else {"f": name, "n": value}
             for name, value in record.facts

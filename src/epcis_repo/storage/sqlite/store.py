@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import orjson
 
 from epcis_repo.epcis.timestamps import now_micros
-from epcis_repo.query.model import UNIONS, Cursor, EventQuery, Field, Visibility
+from epcis_repo.query.model import Cursor, EventQuery, Field, Visibility
 from epcis_repo.storage.deadline import QueryTimeout, deadline
 from epcis_repo.storage.port import (
     AppendResult,
@@ -680,13 +680,12 @@ def _vocabulary_elements(
 
 
 def key_rows(kept: Iterable[tuple[int, EventRecord]]) -> Iterator[tuple[str, str, int]]:
-    """event_keys rows of records stored as these rows: identifiers once per role (a union field
-    such as anyEPC is read from its roles, queries.stored_fields), and the text facts."""
+    """event_keys rows of records stored as these rows: identifiers per role (a union field such as
+    anyEPC is read from its roles, queries.stored_fields), and the text facts."""
     for row, record in kept:
         for field, keys in record.keys.items():
-            if field not in UNIONS:
-                for key in keys:
-                    yield str(field), key, row
+            for key in keys:
+                yield str(field), key, row
         for name, value in record.facts:
             if isinstance(value, str):
                 yield name, value, row
