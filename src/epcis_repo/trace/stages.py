@@ -41,14 +41,15 @@ class Stage:
 
 
 def chain_stages(events: Iterable[tuple[str, bytes]]) -> list[Stage]:
-    """The stages of these events (eventID, the event as captured), in time order."""
+    """The stages of these events (eventID, the event as captured; no error declarations), in time
+    order."""
     stages: dict[str, Stage] = {}
     taken: set[str] = set()  # an event two organisations both captured is one stage, once
     for event_id, body in events:
-        event: dict[str, Any] = orjson.loads(body)
-        if "errorDeclaration" in event or event_id in taken:
+        if event_id in taken:
             continue
         taken.add(event_id)
+        event: dict[str, Any] = orjson.loads(body)
         group = event.get("transformationID") if event.get("type") == "TransformationEvent" else None
         key = f"transformation {group}" if group else event_id
         stage = stages.get(key)

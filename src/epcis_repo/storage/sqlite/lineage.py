@@ -70,22 +70,9 @@ def edges_of(
             if row in rows:  # an edge with both ends asked for, or asked for in two chunks
                 continue
             rows.add(row)
-            (
-                kind,
-                source,
-                target,
-                action,
-                quantity,
-                uom,
-                role,
-                event_id,
-                event_time,
-                record_time,
-                voided,
-                allowed,
-            ) = row
-            edge = LineageEdge(_KINDS[kind], source, target, action, quantity, uom, role)
-            found.append(StoredEdge(edge, event_id, event_time, record_time, voided, bool(allowed)))
+            # kind, source, target, action, quantity, uom, role; event_id, event_time, record_time, voided
+            edge = LineageEdge._make((_KINDS[row[0]], *row[1:7]))
+            found.append(StoredEdge._make((edge, *row[7:11], bool(row[11]))))
     return found
 
 
