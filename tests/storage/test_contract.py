@@ -37,7 +37,7 @@ from epcis_repo.storage.port import (
     NamedQuery,
     VocabularyRecord,
 )
-from epcis_repo.trace.model import EdgeKind, LineageEdge
+from epcis_repo.trace.model import EVERY_EDGE, EdgeKind, EdgeSelection, LineageEdge
 
 _serial = itertools.count(1)
 
@@ -630,6 +630,29 @@ async def test_exploring_lineage_reads_hop_by_hop_as_the_step_asks(store: EventS
 
     await store.explore_lineage([lot_in], None, again, hops=3)
     assert reads == [1, 1, 1]  # never more reads than hops
+
+
+async def test_exploring_lineage_reads_only_the_edges_the_selection_takes(store: EventStore) -> None:
+    await append(store, [transformation()])
+    lot_in, lot_out = canonical_key(LOT_IN), canonical_key(LOT_OUT)
+    (consumed,) = await store.lineage([lot_in], None)
+    node = consumed.edge.target
+    read: list[set[tuple[str, str, str]]] = []
+
+    def step(edges: list[Any]) -> list[str]:
+        read.append({(e.edge.kind, e.edge.source, e.edge.target) for e in edges})
+        return []
+
+    for selection in (
+        EdgeSelection(leaving=frozenset({EdgeKind.PRODUCES}), entering=frozenset()),
+        EdgeSelection(leaving=frozenset(), entering=frozenset({EdgeKind.CONSUMES})),
+        EdgeSelection(leaving=frozenset({EdgeKind.CONSUMES}), entering=frozenset({EdgeKind.CONSUMES})),
+        EdgeSelection(leaving=frozenset(), entering=frozenset()),
+        EVERY_EDGE,
+    ):
+        await store.explore_lineage([node, lot_in], None, step, 1, selection=selection)
+    consumes, produces = ("consumes", lot_in, node), ("produces", node, lot_out)
+    assert read == [{produces}, {consumes}, {consumes}, set(), {consumes, produces}]
 
 
 async def test_exploring_lineage_then_reads_the_master_data_the_walk_names(store: EventStore) -> None:

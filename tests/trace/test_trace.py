@@ -364,6 +364,27 @@ def test_an_event_declared_erroneous_is_left_out_unless_the_declaration_came_lat
     assert [o["id"] for o in earlier["origins"]] == [canonical_key(lot("A"))]
 
 
+def test_a_trace_back_speaks_only_of_the_chain_behind_its_target(empty: EpcisClient) -> None:
+    # C was made from A; later C went into D, by an event then declared erroneous. That event is
+    # downstream of C: a trace back from C neither follows nor mentions it; a trace forward does.
+    later = made(4, [kg("C", 100)], [kg("D", 100)], "T2")
+    later["eventID"] = "urn:uuid:0b1c2d3e-4f50-4a61-8b72-9c8d7e6f5a4b"
+    declared = {
+        **later,
+        "errorDeclaration": {"declarationTime": "2027-02-01T00:00:00Z", "reason": "incorrect_data"},
+    }
+    events = [created("A", 100, 1), made(3, [kg("A", 100)], [kg("C", 100)], "T1"), later]
+    assert empty.capture(document(*events))["success"]
+    assert empty.capture(document(declared))["success"]
+    back = trace(empty, "back", canonical_key(lot("C")))
+    assert [o["id"] for o in back["origins"]] == [canonical_key(lot("A"))]
+    assert back["findings"] == []
+    forward = trace(empty, "forward", canonical_key(lot("C")))
+    assert [f["eventIDs"] for f in forward["findings"] if f["rule"] == "voided-events"] == [
+        [later["eventID"]]
+    ]
+
+
 def test_a_cycle_is_cut_and_reported(empty: EpcisClient) -> None:
     loop = [created("A", 10, 1), made(2, [kg("A", 10), kg("D", 10)], [kg("D", 20)], "LOOP")]
     assert empty.capture(document(*loop))["success"]

@@ -54,7 +54,7 @@ from epcis_repo.storage.port import (
     scoped,
     settle_interrupted,
 )
-from epcis_repo.trace.model import EdgeKind, LineageEdge, StoredEdge
+from epcis_repo.trace.model import EVERY_EDGE, EdgeKind, EdgeSelection, LineageEdge, StoredEdge
 
 _BATCH = 1000
 _DUPLICATE_KEY = 11000
@@ -367,16 +367,23 @@ class MongoEventStore:
             raise StorageError(f"MongoDB read failed: {error}") from error
 
     async def _lineage(
-        self, wanted: set[str], recorded_by: int | None, visible: Visibility | None, published: int
+        self,
+        wanted: set[str],
+        recorded_by: int | None,
+        visible: Visibility | None,
+        published: int,
+        selection: EdgeSelection = EVERY_EDGE,
     ) -> list[StoredEdge]:
-        """`lineage` among the events of commits up to `published`."""
-        if not wanted:
-            return []
+        """`lineage` among the events of commits up to `published`, of the edges `selection` takes."""
         chosen = list(wanted)
-        query: dict[str, Any] = {
-            "$or": [{"lineage.s": {"$in": chosen}}, {"lineage.t": {"$in": chosen}}],
-            "commit": {"$lte": published},
-        }
+        ends = [
+            {"lineage": {"$elemMatch": {end: {"$in": chosen}, "k": {"$in": sorted(map(str, kinds))}}}}
+            for end, kinds in zip(("s", "t"), selection, strict=True)
+            if kinds
+        ]
+        if not chosen or not ends:
+            return []
+        query: dict[str, Any] = {"$or": ends, "commit": {"$lte": published}}
         if recorded_by is not None and visible is None:
             query[str(Field.RECORD_TIME)] = {"$lte": recorded_by}
         projection = {
@@ -403,10 +410,11 @@ class MongoEventStore:
         found: list[StoredEdge] = []
         for doc in docs:
             for edge_doc in doc.get("lineage", ()):
-                if edge_doc["s"] in wanted or edge_doc["t"] in wanted:
+                edge = _edge_from_document(edge_doc)
+                if selection.takes(edge, wanted):
                     found.append(
                         StoredEdge(
-                            _edge_from_document(edge_doc),
+                            edge,
                             doc["eventID"],
                             doc[str(Field.EVENT_TIME)],
                             doc[str(Field.RECORD_TIME)],
@@ -442,6 +450,7 @@ class MongoEventStore:
         master_data: Callable[[], Collection[str]] | None = None,
         sources: Sources = None,
         followed: Callable[[list[VocabularyRecord]], Collection[str]] | None = None,
+        selection: EdgeSelection = EVERY_EDGE,
     ) -> Explored:
         try:
             published = await self._visible()  # one snapshot for the whole walk, as SQLite reads it
@@ -449,7 +458,7 @@ class MongoEventStore:
             for _ in range(hops):
                 if not nodes:
                     break
-                nodes = set(step(await self._lineage(nodes, recorded_by, visible, published)))
+                nodes = set(step(await self._lineage(nodes, recorded_by, visible, published, selection)))
         except PyMongoError as error:
             raise StorageError(f"MongoDB read failed: {error}") from error
         keys = master_data() if master_data is not None else ()

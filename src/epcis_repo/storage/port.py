@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from epcis_repo.query.model import Cursor, EventQuery, Field, Visibility
-from epcis_repo.trace.model import LineageEdge, StoredEdge
+from epcis_repo.trace.model import EVERY_EDGE, EdgeSelection, LineageEdge, StoredEdge
 
 
 class StorageError(Exception):
@@ -229,9 +229,11 @@ class EventStore(Protocol):
         master_data: Callable[[], Collection[str]] | None = None,
         sources: Sources = None,
         followed: Callable[[list[VocabularyRecord]], Collection[str]] | None = None,
+        selection: EdgeSelection = EVERY_EDGE,
     ) -> Explored:
-        """Read the edges of `start` as `lineage` does, hand them to `step`, read the edges of the nodes
-        it names, and so on until it names none or `hops` reads were made. Then, all in the same
+        """Read the edges of `start` as `lineage` does (only those `selection` takes), hand them to
+        `step`, read the edges of the nodes it names, and so on until it names none or `hops` reads
+        were made. Then, all in the same
         snapshot: when `master_data` is given, the latest master data (as `vocabulary_elements` reads it
         from `sources`) of the keys it names; when `followed` is given, it is handed those elements and
         names eventIDs, and the events with these eventIDs that `visible` allows are read, in

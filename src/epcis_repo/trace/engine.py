@@ -17,7 +17,7 @@ from epcis_repo.trace.back import Back
 from epcis_repo.trace.forward import Forward
 from epcis_repo.trace.graph import Graph
 from epcis_repo.trace.measures import Measure
-from epcis_repo.trace.model import ALL_CHILDREN, CONTAINMENT, EdgeKind, StoredEdge
+from epcis_repo.trace.model import ALL_CHILDREN, CONTAINMENT, EdgeKind, EdgeSelection, StoredEdge
 from epcis_repo.trace.result import Direction, Severity, Trace, TraceRequest
 from epcis_repo.trace.walk import Walk
 
@@ -59,12 +59,28 @@ async def _run(
         graph.masses_wanted,
         request.master_data,
         walk,
+        _READS[request.direction],
     )
     if walked:
         return walked[0], explored.events
     if not await _mentioned(store, request):
         return None
     return _walk(graph, request), []
+
+
+# The edges of a node that each direction's discovery and walk use; reading only these spares the
+# store the rest (back, what a node was shipped with or went into later; forward, who made it).
+_READS = {
+    Direction.BACK: EdgeSelection(
+        leaving=frozenset({EdgeKind.CONTAINS, EdgeKind.ASSEMBLES, EdgeKind.PRODUCES}),
+        entering=frozenset({EdgeKind.PRODUCES, EdgeKind.CONSUMES, EdgeKind.INSTANCE, EdgeKind.ORIGIN}),
+    ),
+    Direction.FORWARD: EdgeSelection(
+        entering=frozenset(
+            {EdgeKind.CONTAINS, EdgeKind.ASSEMBLES, EdgeKind.CONSUMES, EdgeKind.PRODUCES, EdgeKind.ORIGIN}
+        ),
+    ),
+}
 
 
 def _walk(graph: Graph, request: TraceRequest) -> Trace:

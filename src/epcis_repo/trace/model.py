@@ -49,3 +49,19 @@ class StoredEdge(NamedTuple):
     record_time: int
     voided_at: int | None = None  # record time of the first error declaration about the event, if any
     visible: bool = True  # whether the caller may see the event (if not, the edge is only counted)
+
+
+class EdgeSelection(NamedTuple):
+    """Which edges of a node a read takes: those of these kinds leaving it, and these entering it."""
+
+    leaving: frozenset[EdgeKind] = frozenset(EdgeKind)
+    entering: frozenset[EdgeKind] = frozenset(EdgeKind)
+
+    def takes(self, edge: LineageEdge, nodes: frozenset[str] | set[str]) -> bool:
+        """Whether the edge leaves or enters one of `nodes` as this selection reads them."""
+        return (edge.source in nodes and edge.kind in self.leaving) or (
+            edge.target in nodes and edge.kind in self.entering
+        )
+
+
+EVERY_EDGE = EdgeSelection()

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from epcis_repo.query.model import Visibility
 from epcis_repo.storage.sqlite.queries import BATCH, batched_rows, marks, visibility_filter
-from epcis_repo.trace.model import EdgeKind, LineageEdge, StoredEdge
+from epcis_repo.trace.model import EVERY_EDGE, EdgeKind, EdgeSelection, LineageEdge, StoredEdge
 
 T = TypeVar("T")
 _KINDS = {str(kind): kind for kind in EdgeKind}
@@ -31,7 +31,7 @@ _COLUMNS = f"""
 """
 _BY = (
     "SELECT {columns} FROM lineage AS l JOIN events AS e ON e.id = l.event "
-    "WHERE l.{end} IN ({marks}){horizon}"
+    "WHERE l.{end} IN ({marks}){kinds}{horizon}"
 )
 
 
@@ -47,6 +47,7 @@ def edges_of(
     nodes: Collection[str],
     recorded_by: int | None,
     visible: Visibility | None = None,
+    selection: EdgeSelection = EVERY_EDGE,
 ) -> list[StoredEdge]:
     chosen = list(dict.fromkeys(nodes))
     found: list[StoredEdge] = []
@@ -59,13 +60,21 @@ def edges_of(
         horizon = f" AND (e.record_time <= ? OR NOT ({test}))"
         horizon_params = [recorded_by, *tested]
     columns = _COLUMNS.format(visible=f"({test})")
+    ends = [(end, kinds) for end, kinds in zip(("source", "target"), selection, strict=True) if kinds]
+    if not ends:
+        return []
     for start in range(0, len(chosen), BATCH // 2):
         chunk = chosen[start : start + BATCH // 2]
-        parts = [
-            _BY.format(columns=columns, end=end, marks=marks(len(chunk)), horizon=horizon)
-            for end in ("source", "target")
-        ]
-        params = [*tested, *chunk, *horizon_params] * 2
+        parts, params = [], []
+        for end, kinds in ends:
+            every = len(kinds) == len(EdgeKind)
+            kind_test = "" if every else f" AND l.kind IN ({marks(len(kinds))})"
+            parts.append(
+                _BY.format(
+                    columns=columns, end=end, marks=marks(len(chunk)), kinds=kind_test, horizon=horizon
+                )
+            )
+            params += [*tested, *chunk, *([] if every else sorted(map(str, kinds))), *horizon_params]
         for row in conn.execute(" UNION ALL ".join(parts), params):
             if row in rows:  # an edge with both ends asked for, or asked for in two chunks
                 continue
@@ -100,6 +109,7 @@ def explore(
     step: Callable[[list[StoredEdge]], Collection[str]],
     hops: int,
     visible: Visibility | None,
+    selection: EdgeSelection,
     then: Callable[[sqlite3.Connection], T],
 ) -> T:
     """The walk of `EventStore.explore_lineage`, then `then`, in one read transaction (one snapshot of
@@ -110,7 +120,7 @@ def explore(
         for _ in range(hops):
             if not nodes:
                 break
-            nodes = list(step(edges_of(conn, nodes, recorded_by, visible)))
+            nodes = list(step(edges_of(conn, nodes, recorded_by, visible, selection)))
         return then(conn)
     finally:
         conn.execute("COMMIT")

@@ -62,7 +62,7 @@ from epcis_repo.storage.sqlite.queries import (
     storable,
 )
 from epcis_repo.storage.sqlite.schema import migrate
-from epcis_repo.trace.model import LineageEdge, StoredEdge
+from epcis_repo.trace.model import EVERY_EDGE, EdgeSelection, LineageEdge, StoredEdge
 
 T = TypeVar("T")
 
@@ -482,6 +482,7 @@ class SqliteEventStore:
         master_data: Callable[[], Collection[str]] | None = None,
         sources: Sources = None,
         followed: Callable[[list[VocabularyRecord]], Collection[str]] | None = None,
+        selection: EdgeSelection = EVERY_EDGE,
     ) -> Explored:
         def then(conn: sqlite3.Connection) -> Explored:
             keys = master_data() if master_data is not None else ()
@@ -492,7 +493,7 @@ class SqliteEventStore:
 
         # The whole walk on one reader thread: one hand-off, however many hops.
         return await self._read(
-            lambda conn: lineage.explore(conn, start, recorded_by, step, hops, visible, then)
+            lambda conn: lineage.explore(conn, start, recorded_by, step, hops, visible, selection, then)
         )
 
     async def lineage_version(self) -> int:
