@@ -19,10 +19,12 @@ WriteId = Callable[[str], str]
 
 
 def trace_document(trace: Trace, stages: list[Stage], write_id: WriteId) -> dict[str, Any]:
+    written: dict[str | None, str | None] = {}  # a chain names the same keys many times
+
     def ident(key: str | None) -> str | None:
-        if key is None or is_transformation(key):
-            return key
-        return write_id(key)
+        if key not in written:
+            written[key] = key if key is None or is_transformation(key) else write_id(key)
+        return written[key]
 
     request = trace.request
     document: dict[str, Any] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -18,8 +18,7 @@ from epcis_repo.epcis import cbv, identifiers, timestamps
 _SENDING = frozenset({"shipping", "departing"})
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):  # a named tuple: a chain has many, and a frozen dataclass is slow to make
     id: str  # canonical key
     quantity: float | None = None
     uom: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Sequence
+from functools import lru_cache
 from typing import TypeVar
 
 from epcis_repo.query.model import Visibility
@@ -53,29 +54,18 @@ def edges_of(
     found: list[StoredEdge] = []
     rows: set[tuple[object, ...]] = set()
     test, tested = visibility_filter(visible)
-    # The horizon holds for the events the caller may see; of the others only their being there is
-    # told (as not visible), whenever recorded, so that no horizon dates them.
-    horizon, horizon_params = "", []
-    if recorded_by is not None:
-        horizon = f" AND (e.record_time <= ? OR NOT ({test}))"
-        horizon_params = [recorded_by, *tested]
-    columns = _COLUMNS.format(visible=f"({test})")
-    ends = [(end, kinds) for end, kinds in zip(("source", "target"), selection, strict=True) if kinds]
+    horizon_params = [] if recorded_by is None else [recorded_by, *tested]
+    ends = [kinds for kinds in selection if kinds]
     if not ends:
         return []
     for start in range(0, len(chosen), BATCH // 2):
         chunk = chosen[start : start + BATCH // 2]
-        parts, params = [], []
-        for end, kinds in ends:
-            every = len(kinds) == len(EdgeKind)
-            kind_test = "" if every else f" AND l.kind IN ({marks(len(kinds))})"
-            parts.append(
-                _BY.format(
-                    columns=columns, end=end, marks=marks(len(chunk)), kinds=kind_test, horizon=horizon
-                )
-            )
-            params += [*tested, *chunk, *([] if every else sorted(map(str, kinds))), *horizon_params]
-        for row in conn.execute(" UNION ALL ".join(parts), params):
+        params = []
+        for kinds in ends:
+            named = [] if len(kinds) == len(EdgeKind) else sorted(map(str, kinds))
+            params += [*tested, *chunk, *named, *horizon_params]
+        sql = _hop_sql(len(chunk), selection, test, recorded_by is not None)
+        for row in conn.execute(sql, params):
             if row in rows:  # an edge with both ends asked for, or asked for in two chunks
                 continue
             rows.add(row)
@@ -83,6 +73,28 @@ def edges_of(
             edge = LineageEdge._make((_KINDS[row[0]], *row[1:7]))
             found.append(StoredEdge._make((edge, *row[7:11], bool(row[11]))))
     return found
+
+
+@lru_cache(maxsize=256)
+def _hop_sql(nodes: int, selection: EdgeSelection, test: str, horizon: bool) -> str:
+    """The SQL of a hop (`edges_of`): its text depends only on these, and a trace makes several."""
+    columns = _COLUMNS.format(visible=f"({test})")
+    # The horizon holds for the events the caller may see; of the others only their being there is
+    # told (as not visible), whenever recorded, so that no horizon dates them.
+    later = f" AND (e.record_time <= ? OR NOT ({test}))" if horizon else ""
+    parts = []
+    for end, kinds in zip(("source", "target"), selection, strict=True):
+        if kinds:
+            parts.append(
+                _BY.format(
+                    columns=columns,
+                    end=end,
+                    marks=marks(nodes),
+                    kinds="" if len(kinds) == len(EdgeKind) else f" AND l.kind IN ({marks(len(kinds))})",
+                    horizon=later,
+                )
+            )
+    return " UNION ALL ".join(parts)
 
 
 def events_of(
