@@ -161,8 +161,22 @@ def compared(runs: int, get: Get) -> tuple[dict[str, Any], int]:
         client_side.back(robusta.RC_2701, 16150.0, origins)
         assert len(origins) == 7, origins
 
-    figures = {"ours": timed(runs, ours), "client-side": timed(runs, theirs)}
+    figures = interleaved(runs, {"ours": ours, "client-side": theirs})
     return figures, client_side.queries // (runs + 1)
+
+
+def interleaved(runs: int, ways: dict[str, Callable[[], object]]) -> dict[str, dict[str, float]]:
+    """Each way timed `runs` times, taking turns, so that a machine slowing down or speeding up in
+    the meantime weighs on every way alike (the ratio of the two is the figure that matters)."""
+    for work in ways.values():
+        work()  # warm up
+    samples: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(runs):
+        for name, work in ways.items():
+            began = time.perf_counter()
+            work()
+            samples[name].append((time.perf_counter() - began) * 1000)
+    return {name: percentiles(times) for name, times in samples.items()}
 
 
 def measure_size(size: int, runs: int) -> Json:
