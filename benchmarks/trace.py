@@ -10,7 +10,8 @@ events, every kind of lineage edge) receives the robusta chain of the evidence s
 - the same trace done the way a client of a repository without tracing must: one standard query
   per lot (`GET /events?MATCH_outputEPCClass=...` for the transformation that made it, then
   `MATCH_epcClass` with `EQ_action=ADD` for its origin), following inputs and allocating
-  quantities itself; the ratio of the two, and how many queries it took;
+  quantities itself, timed taking turns with ours; the ratio of the two, and how many queries it
+  took;
 - trace back from a retailer pallet and forward from plot Q3 (whole answers).
 
 Against depth: linear chains of 1 to 64 transformations, each lot made from the previous one,
