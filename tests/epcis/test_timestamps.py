@@ -59,7 +59,7 @@ def test_an_instant_agrees_with_datetime_for_every_date_offset_and_fraction(
     assert from_micros(micros) == _reference_text(micros)
     millis = micros // 1000 + ((micros // 100) % 10 >= 5)  # rounded half up
     if millis < 253_402_300_800_000:
-        hash_form = (_EPOCH + timedelta(milliseconds=millis)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        hash_form = (_EPOCH + timedelta(milliseconds=millis)).isoformat(timespec="milliseconds")[:-6] + "Z"
         assert to_hash_form(text) == hash_form
 
 
@@ -109,6 +109,12 @@ def test_the_hash_form_of_the_last_half_millisecond_is_out_of_range() -> None:
     with pytest.raises(OutOfRange):
         to_hash_form("9999-12-31T23:59:59.9995Z")
     assert to_hash_form("2024-05-01T10:00:00.1235+02:00") == "2024-05-01T08:00:00.124Z"
+
+
+def test_the_hash_form_writes_every_year_in_four_digits() -> None:
+    # As CBV 2.0 and its reference implementation write them (strftime would give "999-06-01").
+    assert to_hash_form("0999-06-01T00:00:00Z") == "0999-06-01T00:00:00.000Z"
+    assert to_hash_form("0001-01-01T01:00:00.1234+01:00") == "0001-01-01T00:00:00.123Z"
 
 
 def test_an_instant_outside_the_years_1_to_9999_cannot_be_written() -> None:

@@ -71,9 +71,7 @@ def to_hash_form(text: str) -> str:
     if seconds == _LAST_SECOND and millis == 1000:  # 9999-12-31T23:59:59.9995Z rounds up into 10000
         raise OutOfRange(_OUT_OF_RANGE.format(text))
     instant = _NAIVE_EPOCH + timedelta(seconds=seconds, milliseconds=millis)
-    if instant.year < 1000:  # strftime writes such years without leading zeros ("999-01-01")
-        return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
-    return instant.isoformat("T", "milliseconds") + "Z"
+    return instant.isoformat("T", "milliseconds") + "Z"  # every year in four digits, as CBV 2.0 writes it
 
 
 def from_micros(micros: int) -> str:
