@@ -11,6 +11,9 @@ import pytest
 
 from epcis_repo.epcis.identifiers import canonical_key
 from epcis_repo.epcis.timestamps import from_micros, now_micros
+from epcis_repo.trace import engine
+from epcis_repo.trace.model import EVERY_EDGE
+from epcis_repo.trace.result import Direction
 from tests.conftest import BACKENDS, EpcisClient, make_client
 from tests.trace import robusta as chain
 
@@ -172,6 +175,28 @@ def test_tracing_forward_starts_at_the_time_asked(robusta: EpcisClient) -> None:
 
 
 # --- errors --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("direction", "target"),
+    [
+        ("back", chain.RC_2701),
+        ("back", chain.RETAILER_PALLETS[0]),
+        ("back", chain.CONTAINER),
+        ("back", chain.BP_1),
+        ("forward", chain.PLOTS["Q3"]),
+        ("forward", chain.EXP_A),
+        ("forward", chain.PALLETS[0]),
+    ],
+)
+def test_a_trace_reading_only_its_directions_edges_is_the_trace_reading_every_edge(
+    robusta: EpcisClient, monkeypatch: pytest.MonkeyPatch, direction: str, target: str
+) -> None:
+    # Each direction reads only the edges its walk uses (trace/engine.py); were a walk to use another
+    # kind, it would silently miss it: on the robusta chain the answers must be the same.
+    selective = trace(robusta, direction, target)
+    monkeypatch.setattr(engine, "_READS", dict.fromkeys(Direction, EVERY_EDGE))
+    assert trace(robusta, direction, target) == selective
 
 
 @pytest.mark.parametrize(
