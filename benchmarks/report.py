@@ -176,6 +176,12 @@ def _trace(results: Results) -> str:
             *(f"{row['client_side_queries']} queries, x{row['client_side_ratio']}" for row in r["sizes"]),
         ]
     )
+    on_mongodb = r.get("mongodb") or []
+    for name in list(on_mongodb[0]["figures"]) if on_mongodb else []:
+        rows.append([f"MongoDB: {name}", *(_pair(row["figures"][name]) for row in on_mongodb)])
+    if on_mongodb:
+        ratios = (f"x{row['client_side_ratio']}" for row in on_mongodb)
+        rows.append(["MongoDB: client-side time / ours", *ratios])
     depth = r["depth"]
     return (
         "## Trace\n\n"

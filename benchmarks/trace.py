@@ -17,6 +17,10 @@ events, every kind of lineage edge) receives the robusta chain of the evidence s
 Against depth: linear chains of 1 to 64 transformations, each lot made from the previous one,
 traced back from the last lot (engine alone) in the smallest store.
 
+With EPCIS_TEST_MONGODB_URI set, the in-process figures are taken on MongoDB too, in the database of
+each size that benchmarks/stores.py fills with the same generated events, the robusta chain captured
+into it the first time (through the API).
+
 Usage: python benchmarks/trace.py [--sizes 10000,100000,1000000] [--runs 30] [--json FILE]
 """
 
@@ -39,7 +43,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the robusta chain lives with the tests
 
-from stores import copy_store, sqlite_store
+from stores import copy_store, mongodb_database, mongodb_uri, sqlite_store
 
 from capture import Server
 from epcis_repo.api.app import create_app
@@ -194,30 +198,7 @@ def measure_size(size: int, runs: int) -> Json:
 
         asyncio.run(prepare())
         with EpcisClient(create_app(Settings(data_dir=path.parent))) as client:
-            store = client.app.state.repository.store  # type: ignore[attr-defined]
-            back = TraceRequest(robusta.RC_2701, Direction.BACK)
-
-            async def engine() -> None:
-                found = await run_trace(store, back)
-                assert found is not None and len(found.origins) == 7
-
-            get = in_process_get(client)
-
-            def answer(direction: str, target: str) -> Callable[[], object]:
-                return lambda: get(f"/traces/{direction}", {"id": target})
-
-            in_process, queries = compared(runs, get)
-            figures = {
-                "back from RC-2701, engine": client.portal.call(timed_async, runs, engine),
-                "back from RC-2701, GET /traces/back": in_process["ours"],
-                "back from RC-2701, client-side with standard queries": in_process["client-side"],
-                "back from a retailer pallet, GET /traces/back": timed(
-                    runs, answer("back", robusta.RETAILER_PALLETS[0])
-                ),
-                "forward from plot Q3, GET /traces/forward": timed(
-                    runs, answer("forward", robusta.PLOTS["Q3"])
-                ),
-            }
+            figures, queries = in_process(client, runs)
         with Server(path.parent) as server:  # a real server and client: HTTP over a local socket
             over_http, _ = compared(runs, http_get(server))
         figures["back from RC-2701, GET /traces/back over HTTP"] = over_http["ours"]
@@ -226,9 +207,61 @@ def measure_size(size: int, runs: int) -> Json:
         "size": size,
         "figures": figures,
         "client_side_queries": queries,
-        "client_side_ratio": round(in_process["client-side"]["p50"] / in_process["ours"]["p50"], 2),
-        "client_side_ratio_http": round(over_http["client-side"]["p50"] / over_http["ours"]["p50"], 2),
+        "client_side_ratio": _ratio(figures, ""),
+        "client_side_ratio_http": _ratio(figures, " over HTTP"),
     }
+
+
+def measure_mongodb(size: int, runs: int) -> Json:
+    """The in-process figures of `measure_size` on the MongoDB database at EPCIS_TEST_MONGODB_URI holding
+    the same generated events, and the robusta chain (captured into it the first time)."""
+    settings = Settings(mongodb_uri=mongodb_uri(), mongodb_database=mongodb_database(size))
+    with EpcisClient(create_app(settings)) as client:
+        if not ClientSideTrace(in_process_get(client)).events(MATCH_anyEPCClass=robusta.RC_2701):
+            for document in robusta.DOCUMENTS:
+                job = client.capture(document)
+                assert job["success"], job
+        figures, queries = in_process(client, runs)
+    return {
+        "size": size,
+        "figures": figures,
+        "client_side_queries": queries,
+        "client_side_ratio": _ratio(figures, ""),
+    }
+
+
+def in_process(client: EpcisClient, runs: int) -> tuple[Json, int]:
+    """The figures taken through the in-process client (and how many queries the client-side way took)."""
+    store = client.app.state.repository.store  # type: ignore[attr-defined]
+    back = TraceRequest(robusta.RC_2701, Direction.BACK)
+
+    async def engine() -> None:
+        found = await run_trace(store, back)
+        assert found is not None and len(found.origins) == 7
+
+    get = in_process_get(client)
+
+    def answer(direction: str, target: str) -> Callable[[], object]:
+        return lambda: get(f"/traces/{direction}", {"id": target})
+
+    taking_turns, queries = compared(runs, get)
+    figures = {
+        "back from RC-2701, engine": client.portal.call(timed_async, runs, engine),
+        "back from RC-2701, GET /traces/back": taking_turns["ours"],
+        "back from RC-2701, client-side with standard queries": taking_turns["client-side"],
+        "back from a retailer pallet, GET /traces/back": timed(
+            runs, answer("back", robusta.RETAILER_PALLETS[0])
+        ),
+        "forward from plot Q3, GET /traces/forward": timed(runs, answer("forward", robusta.PLOTS["Q3"])),
+    }
+    return figures, queries
+
+
+def _ratio(figures: Json, way: str) -> float:
+    """The client-side way's p50 over ours (`way`: "" in process, " over HTTP")."""
+    ours = figures["back from RC-2701, GET /traces/back" + way]["p50"]
+    client_side = "back from RC-2701, client-side " + ("with standard queries" if not way else "over HTTP")
+    return round(figures[client_side]["p50"] / ours, 2)
 
 
 def linear_chain(depth: int) -> list[Json]:
@@ -300,6 +333,7 @@ def run(sizes: list[int], runs: int = 30) -> Json:
     return {
         "name": "trace",
         "sizes": [measure_size(size, runs) for size in sizes],
+        "mongodb": [measure_mongodb(size, runs) for size in sizes] if mongodb_uri() else [],
         "depth": {"store_size": min(sizes), "rows": measure_depth(min(sizes), runs)},
     }
 
@@ -313,14 +347,18 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     results = run([int(s) for s in args.sizes.split(",")], args.runs)
-    for row in results["sizes"]:
-        print(f"{row['size']:,} stored events (p50 / p95 ms)")
-        for name, figure in row["figures"].items():
-            print(f"  {name:<56} {figure['p50']:8.2f} / {figure['p95']:8.2f}")
-        print(
-            f"  client-side: {row['client_side_queries']} queries, x{row['client_side_ratio']} our time "
-            f"(in process), x{row['client_side_ratio_http']} (over HTTP)"
-        )
+    for store, rows in (("SQLite", results["sizes"]), ("MongoDB", results["mongodb"])):
+        for row in rows:
+            print(f"{store}, {row['size']:,} stored events (p50 / p95 ms)")
+            for name, figure in row["figures"].items():
+                print(f"  {name:<56} {figure['p50']:8.2f} / {figure['p95']:8.2f}")
+            over_http = (
+                f", x{row['client_side_ratio_http']} (over HTTP)" if "client_side_ratio_http" in row else ""
+            )
+            print(
+                f"  client-side: {row['client_side_queries']} queries, x{row['client_side_ratio']} our time "
+                f"(in process){over_http}"
+            )
     print(f"against depth ({results['depth']['store_size']:,} stored events, engine, p50 / p95 ms)")
     for row in results["depth"]["rows"]:
         print(f"  {row['depth']:>3} transformations  {row['p50']:8.2f} / {row['p95']:8.2f}")

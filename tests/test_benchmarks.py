@@ -68,3 +68,31 @@ def test_index_pages_attributes_every_written_page_to_a_table_or_index(
     assert events == 1000
     assert {"events", "event_keys", "lineage_source", "sqlite_autoindex_events_1"} <= set(pages)
     assert seconds["COMMIT"] > 0
+
+
+def test_the_trace_suite_runs_on_mongodb_when_a_database_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No MongoDB server here: the suite's MongoDB path runs against mongomock, in a database the
+    # stores module would have filled (left empty here), so the robusta chain is captured into it.
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import trace
+
+    from fastapi import FastAPI
+
+    from epcis_repo.api.app import create_app
+    from epcis_repo.settings import Settings
+    from tests.conftest import access_factory, store_factory
+
+    monkeypatch.setattr(trace, "mongodb_uri", lambda: "mongodb://mongomock")
+    monkeypatch.setattr(trace, "mongodb_database", lambda size: f"epcis_bench_{size}")
+    stores, keys = store_factory("mongomock", tmp_path), access_factory("mongomock", tmp_path)
+
+    def on_mongomock(settings: Settings) -> FastAPI:
+        return create_app(settings, store_factory=stores, access_factory=keys)
+
+    monkeypatch.setattr(trace, "create_app", on_mongomock)
+    for _ in range(2):  # the second time, the chain is already there
+        row = trace.measure_mongodb(10000, runs=2)
+        assert row["client_side_queries"] == 18 and row["client_side_ratio"] > 0
+        assert row["figures"]["back from RC-2701, engine"]["p50"] > 0
