@@ -226,6 +226,16 @@ def test_bad_parameters_are_400_naming_the_parameter(
         assert problem["parameter"] == parameter
 
 
+@pytest.mark.parametrize("direction", ["back", "forward"])
+def test_a_party_or_a_document_named_by_events_is_traced_not_404(
+    robusta: EpcisClient, direction: str
+) -> None:
+    # Neither direction follows the edges to parties and documents, yet events name them.
+    for target in (chain.PARTIES["importer"], chain.DDS_REFERENCE):
+        body = trace(robusta, direction, target)
+        assert body["target"] == target and body["edges"] == []
+
+
 def test_an_identifier_no_event_names_is_404(robusta: EpcisClient) -> None:
     for target in (
         "urn:epc:id:sgtin:8935001.000062.NOPE",
