@@ -420,6 +420,43 @@ def test_a_trace_back_speaks_only_of_the_chain_behind_its_target(empty: EpcisCli
     ]
 
 
+def weighed(*events: Json, kilograms: float = 2) -> Json:
+    """A document of these events whose lots' GTIN has this net weight per unit in master data."""
+    classes = {f"urn:epc:idpat:sgtin:{PREFIX}.012345.*": {"cbvmda:netWeight": kilograms}}
+    return {
+        **document(*events),
+        "epcisHeader": {
+            "epcisMasterData": {"vocabularyList": [chain.vocabulary(chain.CLASS_VOCABULARY, classes)]}
+        },
+    }
+
+
+@pytest.mark.parametrize("shipped", [False, True])
+def test_a_lot_counted_in_units_is_weighed_by_its_net_weight(empty: EpcisClient, shipped: bool) -> None:
+    counted = created("A", 100, 1)
+    counted["quantityList"] = [{"epcClass": lot("A"), "quantity": 100, "uom": "EA"}]
+    ship = {
+        "type": "ObjectEvent",
+        "eventTime": "2027-01-05T08:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "quantityList": [{"epcClass": lot("A"), "quantity": 100, "uom": "EA"}],
+        "bizTransactionList": [{"type": "po", "bizTransaction": f"urn:epc:id:gdti:{PREFIX}.00001.PO1"}],
+    }
+    assert empty.capture(weighed(counted, *([ship] if shipped else [])))["success"]
+    body = trace(empty, "back", canonical_key(lot("A")))
+    assert body["quantity"] == {"value": 200, "uom": "KGM"}
+    assert [o["quantity"] for o in body["origins"]] == [{"value": 200, "uom": "KGM"}]
+
+
+def test_a_quantity_asked_in_units_is_weighed_by_the_targets_net_weight(empty: EpcisClient) -> None:
+    assert empty.capture(weighed(created("A", 100, 1)))["success"]
+    body = trace(empty, "back", canonical_key(lot("A")), quantity="10 EA")
+    assert body["quantity"] == {"value": 20, "uom": "KGM"}
+    assert errors(body) == []
+
+
 def test_a_cycle_is_cut_and_reported(empty: EpcisClient) -> None:
     loop = [created("A", 10, 1), made(2, [kg("A", 10), kg("D", 10)], [kg("D", 20)], "LOOP")]
     assert empty.capture(document(*loop))["success"]

@@ -410,11 +410,13 @@ class MongoEventStore:
         found: list[StoredEdge] = []
         for doc in docs:
             for edge_doc in doc.get("lineage", ()):
-                edge = _edge_from_document(edge_doc)
-                if selection.takes(edge, wanted):
+                kind = edge_doc["k"]  # tested before the edge is built: an aggregation may have thousands
+                if (edge_doc["s"] in wanted and kind in selection.leaving) or (
+                    edge_doc["t"] in wanted and kind in selection.entering
+                ):
                     found.append(
                         StoredEdge(
-                            edge,
+                            _edge_from_document(edge_doc),
                             doc["eventID"],
                             doc[str(Field.EVENT_TIME)],
                             doc[str(Field.RECORD_TIME)],

@@ -56,7 +56,7 @@ async def _run(
         _Discovery(graph, request).step,
         request.depth + 1,
         request.visible,
-        graph.masses_wanted,
+        lambda: graph.masses_wanted(request.target),  # its own weight too, for a quantity asked in units
         request.master_data,
         walk,
         _READS[request.direction],

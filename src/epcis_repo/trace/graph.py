@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from epcis_repo.storage.port import VocabularyRecord
-from epcis_repo.trace.measures import UnitMasses
+from epcis_repo.trace.measures import COUNTS, UnitMasses
 from epcis_repo.trace.model import ALL_CHILDREN, TRANSFORMATION_PREFIX, EdgeKind, LineageEdge, StoredEdge
 
 
@@ -73,17 +73,18 @@ class Graph:
                 index[node].append(stored)
                 self._sorted.discard(id(index[node]))
 
-    def masses_wanted(self) -> set[str]:
+    def masses_wanted(self, *also: str) -> set[str]:
         """The keys whose master data may give the net weights of the classes counted (not weighed) by
-        the loaded edges, of those not known yet (`learn_masses` takes their master data)."""
-        keys = {
+        the loaded edges, and of `also`, of those not known yet (`learn_masses` takes their master
+        data)."""
+        counted = (
             key
             for edges in self._from.values()
             for stored in edges
-            if stored.edge.uom is None
+            if stored.edge.uom is None or stored.edge.uom in COUNTS
             for key in (stored.edge.source, stored.edge.target)
-            if key.startswith("https://id.gs1.org/01/")
-        }
+        )
+        keys = {key for key in (*counted, *also) if key.startswith("https://id.gs1.org/01/")}
         self._asked = self.masses.missing(keys)
         return self._asked
 

@@ -57,11 +57,5 @@ class EdgeSelection(NamedTuple):
     leaving: frozenset[EdgeKind] = frozenset(EdgeKind)
     entering: frozenset[EdgeKind] = frozenset(EdgeKind)
 
-    def takes(self, edge: LineageEdge, nodes: frozenset[str] | set[str]) -> bool:
-        """Whether the edge leaves or enters one of `nodes` as this selection reads them."""
-        return (edge.source in nodes and edge.kind in self.leaving) or (
-            edge.target in nodes and edge.kind in self.entering
-        )
-
 
 EVERY_EDGE = EdgeSelection()
