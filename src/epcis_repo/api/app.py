@@ -94,11 +94,12 @@ def create_app(
     )
     app.add_middleware(GS1Headers)
     problems.install(app)
+    # Routes are matched in this order, one by one: the resource listings (40 routes) come last.
     app.include_router(capture.router)
     app.include_router(events.router)
     app.include_router(queries.router)
-    app.include_router(resources.router)
     app.include_router(traces.router)
+    app.include_router(resources.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
