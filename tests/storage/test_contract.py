@@ -772,6 +772,20 @@ async def test_events_record_who_captured_them_and_visibility_narrows_every_read
     assert all(e.visible for e in await store.lineage(nodes, None))
 
 
+async def test_lineage_names_a_node_of_a_visible_event_recorded_by_the_horizon(store: EventStore) -> None:
+    await append_as(store, "org-b", [transformation(transformationID="urn:epc:id:gdti:8934567.00001.T9")])
+    lot_in, lot_out = canonical_key(LOT_IN), canonical_key(LOT_OUT)
+    assert await store.lineage_names(lot_in, None) and await store.lineage_names(lot_out, None)
+    assert not await store.lineage_names("https://id.gs1.org/01/08934567123457/10/NONE", None)
+    assert not await store.lineage_names(lot_in, None, ONLY_A)  # only org-b's event names it
+    (stored,) = await store.find_events(EventQuery(), None, 10)
+    assert not await store.lineage_names(lot_in, stored.record_time - 1)
+    await asyncio.sleep(0.002)
+    await append_as(store, "org-a", [transformation()])
+    assert await store.lineage_names(lot_in, None, ONLY_A)
+    assert not await store.lineage_names(lot_in, stored.record_time, ONLY_A)  # recorded later
+
+
 async def test_capture_jobs_and_named_queries_belong_to_an_organisation(store: EventStore) -> None:
     a = await append_as(store, "org-a", [record()])
     b = await append_as(store, "org-b", [record()])

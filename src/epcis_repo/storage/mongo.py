@@ -442,6 +442,25 @@ class MongoEventStore:
                 first[declared] = min(time, first.get(declared, time))
         return first
 
+    async def lineage_names(
+        self, node: str, recorded_by: int | None, visible: Visibility | None = None
+    ) -> bool:
+        try:
+            filters: list[dict[str, Any]] = [
+                {"$or": [{"lineage.s": node}, {"lineage.t": node}]},
+                {"commit": {"$lte": await self._visible()}},
+            ]
+            if recorded_by is not None:
+                filters.append({str(Field.RECORD_TIME): {"$lte": recorded_by}})
+            if visible is not None:
+                filters.append(_visibility(visible))
+            found = await self._events.count_documents(
+                {"$and": filters}, limit=1, **_time_limit(_time_left())
+            )
+        except PyMongoError as error:
+            raise _read_failed(error) from error
+        return bool(found)
+
     async def explore_lineage(
         self,
         start: Collection[str],

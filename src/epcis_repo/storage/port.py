@@ -219,6 +219,12 @@ class EventStore(Protocol):
         recorded), and, when `visible` is given,
         whether it allows the event (an edge it does not allow says nothing else of its event)."""
 
+    async def lineage_names(
+        self, node: str, recorded_by: int | None, visible: Visibility | None = None
+    ) -> bool:
+        """Whether `node` is an end of an edge of any kind of an event `visible` allows (when given),
+        recorded at or before `recorded_by` (when given): one probe, however many edges it has."""
+
     async def explore_lineage(
         self,
         start: Collection[str],

@@ -103,7 +103,7 @@ def _walk(graph: Graph, request: TraceRequest) -> Trace:
 async def _mentioned(store: EventStore, request: TraceRequest) -> bool:
     """Whether an event the caller may see names the target: at an end of an edge of any kind (a party
     or a document too, which the direction's reads leave out), or in an identifier or location field."""
-    if any(e.visible for e in await store.lineage([request.target], request.as_of, request.visible)):
+    if await store.lineage_names(request.target, request.as_of, request.visible):
         return True
     for field in (Field.ANY_EPC, Field.ANY_EPC_CLASS, Field.BIZ_LOCATION, Field.READ_POINT):
         query = EventQuery((AnyOf(field, (request.target,)),), visible=request.visible)

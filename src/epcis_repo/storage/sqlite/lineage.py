@@ -75,6 +75,15 @@ def edges_of(
     return found
 
 
+def names(conn: sqlite3.Connection, node: str, recorded_by: int | None, visible: Visibility | None) -> bool:
+    """`EventStore.lineage_names`."""
+    test, tested = visibility_filter(visible)
+    horizon, later = ("", []) if recorded_by is None else (" AND e.record_time <= ?", [recorded_by])
+    probe = "SELECT 1 FROM lineage AS l JOIN events AS e ON e.id = l.event WHERE l.{end} = ? AND ({test})"
+    sql = " OR ".join(f"EXISTS ({probe.format(end=end, test=test)}{horizon})" for end in ("source", "target"))
+    return bool(conn.execute(f"SELECT {sql}", [node, *tested, *later] * 2).fetchone()[0])
+
+
 @lru_cache(maxsize=256)
 def _hop_sql(nodes: int, selection: EdgeSelection, test: str, horizon: bool) -> str:
     """The SQL of a hop (`edges_of`): its text depends only on these, and a trace makes several."""

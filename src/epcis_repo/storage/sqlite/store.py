@@ -472,6 +472,11 @@ class SqliteEventStore:
     ) -> list[StoredEdge]:
         return await self._read(lambda conn: lineage.edges_of(conn, nodes, recorded_by, visible))
 
+    async def lineage_names(
+        self, node: str, recorded_by: int | None, visible: Visibility | None = None
+    ) -> bool:
+        return await self._read(lambda conn: lineage.names(conn, node, recorded_by, visible))
+
     async def explore_lineage(
         self,
         start: Collection[str],
