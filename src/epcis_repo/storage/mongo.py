@@ -54,7 +54,7 @@ from epcis_repo.storage.port import (
     scoped,
     settle_interrupted,
 )
-from epcis_repo.trace.model import EVERY_EDGE, EdgeKind, EdgeSelection, LineageEdge, StoredEdge
+from epcis_repo.trace.model import EVERY_EDGE, EdgeKind, EdgeSelection, LineageEdge, StoredEdge, kind_test
 
 _BATCH = 1000
 _DUPLICATE_KEY = 11000
@@ -377,9 +377,7 @@ class MongoEventStore:
         """`lineage` among the events of commits up to `published`, of the edges `selection` takes."""
         chosen = list(wanted)
         ends = [
-            {"lineage": {"$elemMatch": {end: {"$in": chosen}, "k": {"$in": sorted(map(str, kinds))}}}}
-            for end, kinds in zip(("s", "t"), selection, strict=True)
-            if kinds
+            _edge_end(end, chosen, kinds) for end, kinds in zip(("s", "t"), selection, strict=True) if kinds
         ]
         if not chosen or not ends:
             return []
@@ -788,6 +786,15 @@ def _edge_document(edge: LineageEdge) -> dict[str, Any]:
         if value is not None:
             doc[name] = value
     return doc
+
+
+def _edge_end(end: str, nodes: list[str], kinds: frozenset[EdgeKind]) -> dict[str, Any]:
+    """Events with an edge whose `end` ("s" or "t") is one of `nodes`, of one of `kinds`."""
+    match: dict[str, Any] = {end: {"$in": nodes}}
+    named = kind_test(kinds)
+    if named is not None:
+        match["k"] = {"$in": list(named)}
+    return {"lineage": {"$elemMatch": match}}
 
 
 def _edge_from_document(doc: Mapping[str, Any]) -> LineageEdge:

@@ -9,6 +9,7 @@ named ``transformation:`` + their transformationID (or the event's id when it ha
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import NamedTuple
 
 
@@ -59,3 +60,10 @@ class EdgeSelection(NamedTuple):
 
 
 EVERY_EDGE = EdgeSelection()
+
+
+@lru_cache(maxsize=64)
+def kind_test(kinds: frozenset[EdgeKind]) -> tuple[str, ...] | None:
+    """The kinds, as stored, that an edge read for one end must be of; None when any kind will do
+    (every kind: no test to make)."""
+    return None if kinds == frozenset(EdgeKind) else tuple(sorted(map(str, kinds)))

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from epcis_repo.query.model import Visibility
 from epcis_repo.storage.sqlite.queries import BATCH, batched_rows, marks, visibility_filter
-from epcis_repo.trace.model import EVERY_EDGE, EdgeKind, EdgeSelection, LineageEdge, StoredEdge
+from epcis_repo.trace.model import EVERY_EDGE, EdgeKind, EdgeSelection, LineageEdge, StoredEdge, kind_test
 
 T = TypeVar("T")
 _KINDS = {str(kind): kind for kind in EdgeKind}
@@ -55,15 +55,12 @@ def edges_of(
     rows: set[tuple[object, ...]] = set()
     test, tested = visibility_filter(visible)
     horizon_params = [] if recorded_by is None else [recorded_by, *tested]
-    ends = [kinds for kinds in selection if kinds]
+    ends = [kind_test(kinds) or () for kinds in selection if kinds]
     if not ends:
         return []
     for start in range(0, len(chosen), BATCH // 2):
         chunk = chosen[start : start + BATCH // 2]
-        params = []
-        for kinds in ends:
-            named = [] if len(kinds) == len(EdgeKind) else sorted(map(str, kinds))
-            params += [*tested, *chunk, *named, *horizon_params]
+        params = [value for kinds in ends for value in (*tested, *chunk, *kinds, *horizon_params)]
         sql = _hop_sql(len(chunk), selection, test, recorded_by is not None)
         for row in conn.execute(sql, params):
             if row in rows:  # an edge with both ends asked for, or asked for in two chunks
@@ -79,9 +76,12 @@ def names(conn: sqlite3.Connection, node: str, recorded_by: int | None, visible:
     """`EventStore.lineage_names`."""
     test, tested = visibility_filter(visible)
     horizon, later = ("", []) if recorded_by is None else (" AND e.record_time <= ?", [recorded_by])
-    probe = "SELECT 1 FROM lineage AS l JOIN events AS e ON e.id = l.event WHERE l.{end} = ? AND ({test})"
-    sql = " OR ".join(f"EXISTS ({probe.format(end=end, test=test)}{horizon})" for end in ("source", "target"))
-    return bool(conn.execute(f"SELECT {sql}", [node, *tested, *later] * 2).fetchone()[0])
+    probes = (
+        _BY.format(columns="1", end=end, marks="?", kinds="", horizon=f" AND ({test}){horizon}")
+        for end in ("source", "target")
+    )
+    sql = "SELECT " + " OR ".join(f"EXISTS ({probe})" for probe in probes)
+    return bool(conn.execute(sql, [node, *tested, *later] * 2).fetchone()[0])
 
 
 @lru_cache(maxsize=256)
@@ -94,12 +94,13 @@ def _hop_sql(nodes: int, selection: EdgeSelection, test: str, horizon: bool) -> 
     parts = []
     for end, kinds in zip(("source", "target"), selection, strict=True):
         if kinds:
+            named = kind_test(kinds)
             parts.append(
                 _BY.format(
                     columns=columns,
                     end=end,
                     marks=marks(nodes),
-                    kinds="" if len(kinds) == len(EdgeKind) else f" AND l.kind IN ({marks(len(kinds))})",
+                    kinds="" if named is None else f" AND l.kind IN ({marks(len(named))})",
                     horizon=later,
                 )
             )
