@@ -177,11 +177,12 @@ def _trace(results: Results) -> str:
         ]
     )
     on_mongodb = r.get("mongodb") or []
-    for name in list(on_mongodb[0]["figures"]) if on_mongodb else []:
-        rows.append([f"MongoDB: {name}", *(_pair(row["figures"][name]) for row in on_mongodb)])
     if on_mongodb:
-        ratios = (f"x{row['client_side_ratio']}" for row in on_mongodb)
-        rows.append(["MongoDB: client-side time / ours", *ratios])
+        for name in on_mongodb[0]["figures"]:
+            rows.append([f"MongoDB: {name}", *(_pair(row["figures"][name]) for row in on_mongodb)])
+        rows.append(
+            ["MongoDB: client-side time / ours", *(f"x{row['client_side_ratio']}" for row in on_mongodb)]
+        )
     depth = r["depth"]
     return (
         "## Trace\n\n"

@@ -170,6 +170,11 @@ def compared(runs: int, get: Get) -> tuple[dict[str, Any], int]:
     return figures, client_side.queries // (runs + 1)
 
 
+def ratio(figures: dict[str, Any]) -> float:
+    """The client-side way's p50 over ours, of figures `compared` took."""
+    return round(figures["client-side"]["p50"] / figures["ours"]["p50"], 2)
+
+
 def interleaved(runs: int, ways: dict[str, Callable[[], object]]) -> dict[str, dict[str, float]]:
     """Each way timed `runs` times, taking turns, so that a machine slowing down or speeding up in
     the meantime weighs on every way alike (the ratio of the two is the figure that matters)."""
@@ -198,7 +203,7 @@ def measure_size(size: int, runs: int) -> Json:
 
         asyncio.run(prepare())
         with EpcisClient(create_app(Settings(data_dir=path.parent))) as client:
-            figures, queries = in_process(client, runs)
+            figures, queries, in_process_ratio = in_process(client, runs)
         with Server(path.parent) as server:  # a real server and client: HTTP over a local socket
             over_http, _ = compared(runs, http_get(server))
         figures["back from RC-2701, GET /traces/back over HTTP"] = over_http["ours"]
@@ -207,8 +212,8 @@ def measure_size(size: int, runs: int) -> Json:
         "size": size,
         "figures": figures,
         "client_side_queries": queries,
-        "client_side_ratio": _ratio(figures, ""),
-        "client_side_ratio_http": _ratio(figures, " over HTTP"),
+        "client_side_ratio": in_process_ratio,
+        "client_side_ratio_http": ratio(over_http),
     }
 
 
@@ -221,17 +226,18 @@ def measure_mongodb(size: int, runs: int) -> Json:
             for document in robusta.DOCUMENTS:
                 job = client.capture(document)
                 assert job["success"], job
-        figures, queries = in_process(client, runs)
+        figures, queries, in_process_ratio = in_process(client, runs)
     return {
         "size": size,
         "figures": figures,
         "client_side_queries": queries,
-        "client_side_ratio": _ratio(figures, ""),
+        "client_side_ratio": in_process_ratio,
     }
 
 
-def in_process(client: EpcisClient, runs: int) -> tuple[Json, int]:
-    """The figures taken through the in-process client (and how many queries the client-side way took)."""
+def in_process(client: EpcisClient, runs: int) -> tuple[Json, int, float]:
+    """The figures taken through the in-process client, how many queries the client-side way took, and
+    its time over ours."""
     store = client.app.state.repository.store  # type: ignore[attr-defined]
     back = TraceRequest(robusta.RC_2701, Direction.BACK)
 
@@ -254,14 +260,7 @@ def in_process(client: EpcisClient, runs: int) -> tuple[Json, int]:
         ),
         "forward from plot Q3, GET /traces/forward": timed(runs, answer("forward", robusta.PLOTS["Q3"])),
     }
-    return figures, queries
-
-
-def _ratio(figures: Json, way: str) -> float:
-    """The client-side way's p50 over ours (`way`: "" in process, " over HTTP")."""
-    ours = figures["back from RC-2701, GET /traces/back" + way]["p50"]
-    client_side = "back from RC-2701, client-side " + ("with standard queries" if not way else "over HTTP")
-    return round(figures[client_side]["p50"] / ours, 2)
+    return figures, queries, ratio(taking_turns)
 
 
 def linear_chain(depth: int) -> list[Json]:
