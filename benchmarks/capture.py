@@ -37,6 +37,11 @@ checkpoint's copies of them into the database, nearly all of it (HTTP responses 
   (validation, records, append) one document of 100, 1,000 and 10,000 events, above the parsed
   document, per event; it should grow linearly (peak(10k) / peak(1k) close to 10). tracemalloc sees
   Python allocations only, not SQLite's page cache (bounded by its cache_size).
+- MongoDB (with EPCIS_TEST_MONGODB_URI set): over HTTP and in process as above, on the database of
+  S generated events (benchmarks/stores.py), each run then taking out what it captured
+  (`mongodb_restore`) instead of working on a copy. The in-process steps are MongoDB's: the
+  duplicate lookups, saving the running job, and the writes with the commit's publication. No
+  ceiling, profile or bytes written: most of the rest is the database server's work.
 
 Usage: python benchmarks/capture.py [--sizes 10000,100000] [--runs 3] [--events 20000] [--json FILE]
 """
@@ -48,6 +53,7 @@ import asyncio
 import cProfile
 import gc
 import http.client
+import inspect
 import json
 import os
 import platform
@@ -63,7 +69,7 @@ import tempfile
 import time
 import tracemalloc
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +81,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/
 
 import orjson
 from generator import CHAIN_EVENTS, SupplyChains
-from stores import SEED, copy_store, sqlite_store
+from stores import (
+    SEED,
+    MongoMark,
+    copy_store,
+    mongodb_connection,
+    mongodb_database,
+    mongodb_mark,
+    mongodb_restore,
+    mongodb_uri,
+    sqlite_store,
+)
 
 from epcis_repo.capture import service as service_module
 from epcis_repo.capture.facts import event_facts
@@ -87,7 +103,8 @@ from epcis_repo.capture.validation import check_document
 from epcis_repo.epcis.hashing import event_hash
 from epcis_repo.epcis.rendering import CompanyPrefixes
 from epcis_repo.epcis.timestamps import now_micros
-from epcis_repo.storage.port import Behaviour, EventRecord, VocabularyRecord
+from epcis_repo.storage.mongo import MongoEventStore
+from epcis_repo.storage.port import Behaviour, EventRecord, EventStore, VocabularyRecord
 from epcis_repo.storage.sqlite import SqliteEventStore, lineage
 from epcis_repo.storage.sqlite.store import (
     _INSERT_EVENT,
@@ -106,14 +123,6 @@ MEMORY_SIZES = (100, 1_000, 10_000)
 DEFAULT_EVENTS = 20_000  # per measurement with documents of 1,000; a quarter of it with documents of 100
 PROFILED_EVENTS = 5_000
 POLL_SHARE = 20  # the client polls a job every 1/POLL_SHARE of the time the previous capture took
-PHASES = (
-    "validate",
-    "prepare records",
-    "duplicate lookups",
-    "save running job",
-    "write rows",
-    "commit, checkpoint",
-)
 Json = dict[str, Any]
 Hook = Callable[[str, Callable[..., Any]], Callable[..., Any]]
 
@@ -163,11 +172,12 @@ def event_count(documents: list[bytes]) -> int:
 class Server:
     """`python -m epcis_repo serve` on a data folder, in a subprocess, and a keep-alive client to it."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, settings: dict[str, str] | None = None) -> None:
+        """`settings`: EPCIS_ variables for the server (none: the SQLite store in `data_dir`)."""
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("EPCIS_")}  # SQLite, defaults
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("EPCIS_")} | (settings or {})
         self.key = admin_key(data_dir, environment)
         self.log = (data_dir / "server.log").open("wb")
         command = [sys.executable, "-m", "epcis_repo", "serve", "--port", str(self.port)]
@@ -292,16 +302,22 @@ def timed_http(server: Server, documents: list[bytes]) -> Json:
 
 
 def http_run(store: Path, work: Workload, folder: Path) -> Json:
-    """One run over HTTP on a fresh copy: documents of SMALL events, then of LARGE."""
+    """One run over HTTP on a fresh copy."""
     copy_store(store, folder)
     with Server(folder) as server:
-        started = server.memory()
-        for document in work.warm_up:
-            server.capture(document)
-        small = timed_http(server, work.small)
-        large = timed_http(server, work.large)
-        finished = server.memory()
+        result = http_captures(server, work)
     shutil.rmtree(folder)
+    return result
+
+
+def http_captures(server: Server, work: Workload) -> Json:
+    """Documents of SMALL events, then of LARGE, and the server's memory."""
+    started = server.memory()
+    for document in work.warm_up:
+        server.capture(document)
+    small = timed_http(server, work.small)
+    large = timed_http(server, work.large)
+    finished = server.memory()
     memory = {"rss_started": started["rss"], "rss_after": finished["rss"], "peak": finished["peak"]}
     return {str(SMALL): small, str(LARGE): large, "server_memory": memory}
 
@@ -310,12 +326,24 @@ def http_run(store: Path, work: Workload, folder: Path) -> Json:
 
 
 class PhaseTimer:
-    """A hook that adds the seconds of every call of a step to that step's total."""
+    """A hook that adds the seconds of every call of a step to that step's total (for a coroutine
+    function, until it returns: the captures run one at a time, so nothing else runs meanwhile)."""
 
-    def __init__(self) -> None:
-        self.seconds = dict.fromkeys(PHASES, 0.0)
+    def __init__(self, phases: Iterable[str]) -> None:
+        self.seconds = dict.fromkeys(phases, 0.0)
 
     def __call__(self, phase: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.iscoroutinefunction(function):
+
+            async def awaited(*args: Any, **kwargs: Any) -> Any:
+                began = time.perf_counter()
+                try:
+                    return await function(*args, **kwargs)
+                finally:
+                    self.seconds[phase] += time.perf_counter() - began
+
+            return awaited
+
         def timed(*args: Any, **kwargs: Any) -> Any:
             began = time.perf_counter()
             try:
@@ -346,66 +374,84 @@ class Profiles:
         return profiled
 
 
-@contextmanager
-def instrumented(store: SqliteEventStore, hook: Hook) -> Iterator[Callable[..., Any]]:
-    """Wrap the synchronous steps of the capture path with `hook`; yields the wrapped `check_document`.
+# The store's steps each store's figures time, by the method that does them. SQLite's are synchronous
+# (its reader and writer threads); MongoDB's are coroutines, the running job's publication among the
+# writes.
+SQLITE_STEPS = {
+    "_with_reader": "duplicate lookups",
+    "_save_job": "save running job",
+    "_write_records": "write rows",
+    "_commit_capture": "commit, checkpoint",
+}
+MONGODB_STEPS = {
+    "stored_keys": "duplicate lookups",
+    "used_event_ids": "duplicate lookups",
+    "save_job": "save running job",
+    "append": "write rows, publish",
+}
 
-    The steps: record preparation (a worker thread), the duplicate lookups (reader threads), and the
-    store's writes (its writer thread): the running job, the rows, the commit.
+
+def phases(steps: dict[str, str]) -> list[str]:
+    return ["validate", "prepare records", *dict.fromkeys(steps.values())]
+
+
+@contextmanager
+def instrumented(store: EventStore, steps: dict[str, str], hook: Hook) -> Iterator[Callable[..., Any]]:
+    """Wrap the steps of the capture path with `hook`; yields the wrapped `check_document`.
+
+    The steps: record preparation (a worker thread), then the store's `steps`.
     """
     original = service_module._prepare_valid
     service_module._prepare_valid = hook("prepare records", original)
-    wrapped = {
-        "_with_reader": "duplicate lookups",
-        "_save_job": "save running job",
-        "_write_records": "write rows",
-        "_commit_capture": "commit, checkpoint",
-    }
-    for attribute, phase in wrapped.items():
+    for attribute, phase in steps.items():
         setattr(store, attribute, hook(phase, getattr(store, attribute)))
     try:
         yield hook("validate", check_document)
     finally:
         service_module._prepare_valid = original
-        for attribute in wrapped:
+        for attribute in steps:
             delattr(store, attribute)  # the class's own method again
 
 
 async def capture_in_process(path: Path, documents: list[bytes], hook: Hook, schema: SchemaValidator) -> Json:
-    """Capture the documents into the store at `path`, one after the other: seconds, bytes written."""
+    """Capture the documents into the SQLite store at `path`: seconds, bytes written."""
     store = SqliteEventStore(path)
     await store.open()
-    service = CaptureService(store, CompanyPrefixes())
-    parsing = capturing = 0.0
-    events, before = 0, written()
     try:
-        with instrumented(store, hook) as validate:
-            for body in documents:
-                began = time.perf_counter()
-                document = orjson.loads(body)  # as the server does; not in the in-process figure
-                parsed = time.perf_counter()
-                job = await service.capture(validate(document, schema), Behaviour.ROLLBACK)
-                capturing += time.perf_counter() - parsed
-                parsing += parsed - began
-                if not job.success:
-                    raise RuntimeError(f"a capture failed: {job.errors[:3]}")
-                events += job.stored_count
+        before = written()
+        result = await capture_into(store, SQLITE_STEPS, documents, hook, schema)
         after = written()  # before closing, which checkpoints the log into the database
     finally:
         await store.close()
-    return {
-        "events": events,
-        "seconds": capturing,
-        "parse_json_seconds": parsing,
-        "written": _delta(before, after),
-    }
+    return result | {"written": _delta(before, after)}
+
+
+async def capture_into(
+    store: EventStore, steps: dict[str, str], documents: list[bytes], hook: Hook, schema: SchemaValidator
+) -> Json:
+    """Capture the documents into an open store, one after the other, as the server does: seconds."""
+    service = CaptureService(store, CompanyPrefixes())
+    parsing = capturing = 0.0
+    events = 0
+    with instrumented(store, steps, hook) as validate:
+        for body in documents:
+            began = time.perf_counter()
+            document = orjson.loads(body)  # as the server does; not in the in-process figure
+            parsed = time.perf_counter()
+            job = await service.capture(validate(document, schema), Behaviour.ROLLBACK)
+            capturing += time.perf_counter() - parsed
+            parsing += parsed - began
+            if not job.success:
+                raise RuntimeError(f"a capture failed: {job.errors[:3]}")
+            events += job.stored_count
+    return {"events": events, "seconds": capturing, "parse_json_seconds": parsing}
 
 
 def in_process_run(store: Path, work: Workload, folder: Path, schema: SchemaValidator, profile: bool) -> Json:
     """One in-process run on a fresh copy, its steps timed; with `profile`, then a profiled capture."""
     path = copy_store(store, folder)
     quiet_heap()
-    timer = PhaseTimer()
+    timer = PhaseTimer(phases(SQLITE_STEPS))
     result = asyncio.run(capture_in_process(path, work.large, timer, schema))
     result["phases"] = timer.seconds
     if profile:
@@ -415,6 +461,73 @@ def in_process_run(store: Path, work: Workload, folder: Path, schema: SchemaVali
         result["profile"] = top_functions(profiles.profiles, 10)
     shutil.rmtree(folder)
     return result
+
+
+# --- the same on MongoDB -----------------------------------------------------------------------------
+
+
+def mongodb_http_run(database: str, work: Workload, folder: Path) -> Json:
+    """One run over HTTP on the filled MongoDB database `database`, taken out again afterwards."""
+    folder.mkdir(parents=True)
+    settings = {"EPCIS_MONGODB_URI": str(mongodb_uri()), "EPCIS_MONGODB_DATABASE": database}
+    try:
+        with unchanged_mongodb(database), Server(folder, settings) as server:
+            result = http_captures(server, work)
+    finally:
+        shutil.rmtree(folder)
+    for n in (SMALL, LARGE):
+        result[str(n)]["written"] = None  # the database server writes, not ours
+    return result
+
+
+@contextmanager
+def unchanged_mongodb(database: str) -> Iterator[None]:
+    """What is captured into `database` inside is taken out again afterwards (`mongodb_restore`)."""
+
+    async def marked() -> MongoMark:
+        async with mongodb_connection() as client:
+            return await mongodb_mark(client[database])
+
+    async def restored(mark: MongoMark) -> None:
+        async with mongodb_connection() as client:
+            await mongodb_restore(client[database], mark)
+
+    mark = asyncio.run(marked())
+    try:
+        yield
+    finally:
+        asyncio.run(restored(mark))
+
+
+async def mongodb_in_process(database: str, documents: list[bytes], schema: SchemaValidator) -> Json:
+    """Capture the documents into the filled MongoDB database, steps timed, then take them out again."""
+    async with mongodb_connection() as client:
+        store = MongoEventStore(client[database])
+        await store.open()
+        mark = await mongodb_mark(client[database])
+        try:
+            quiet_heap()
+            timer = PhaseTimer(phases(MONGODB_STEPS))
+            result = await capture_into(store, MONGODB_STEPS, documents, timer, schema)
+        finally:
+            await mongodb_restore(client[database], mark)
+    return result | {"phases": timer.seconds, "written": None}
+
+
+def mongodb_figures(size: int, runs: int, events: int, schema: SchemaValidator, folder: Path) -> Json:
+    """The HTTP and in-process figures on the MongoDB database of `size` generated events (no ceiling,
+    no profile: what bounds them is mostly the database server's work, which this process cannot see)."""
+    database = mongodb_database(size)
+    work = workload(size, events)
+    http_runs, in_process_runs = [], []
+    for number in range(runs):
+        _progress(f"MongoDB, {size:,} events: run {number + 1} of {runs}: HTTP")
+        http_runs.append(mongodb_http_run(database, work, folder / "mongodb-http"))
+        _progress(f"MongoDB, {size:,} events: run {number + 1} of {runs}: in process")
+        in_process_runs.append(asyncio.run(mongodb_in_process(database, work.large, schema)))
+    figures = _served(size, http_runs)
+    figures["in_process"] = _throughput(in_process_runs) | {"phases": _phases(in_process_runs)}
+    return figures
 
 
 def top_functions(profiles: list[cProfile.Profile], count: int) -> str:
@@ -590,6 +703,8 @@ def run(sizes: list[int], runs: int = 3, events: int = DEFAULT_EVENTS) -> dict[s
     with tempfile.TemporaryDirectory(prefix="epcis-capture-bench-") as scratch:
         folder = Path(scratch)
         results["stores"] = [store_figures(size, runs, events, schema, folder) for size in sizes]
+        if mongodb_uri():
+            results["mongodb"] = [mongodb_figures(size, runs, events, schema, folder) for size in sizes]
         _progress("memory against document size")
         results["memory"] = asyncio.run(memory_by_document_size(folder / "memory", schema))
     results["memory_growth"] = memory_growth(results["memory"])
@@ -614,17 +729,12 @@ def store_figures(size: int, runs: int, events: int, schema: SchemaValidator, fo
         empty_runs.append(ceiling_run(empty_store(folder / "empty"), prepared))
         shutil.rmtree(folder / "ceiling")
         shutil.rmtree(folder / "empty")
-    figures: Json = {
-        "store_events": size,
-        "http": {str(n): _throughput([r[str(n)] for r in http_runs]) for n in (SMALL, LARGE)},
-        "server_memory": {
-            k: _median([r["server_memory"][k] for r in http_runs]) for k in http_runs[0]["server_memory"]
-        },
+    figures = _served(size, http_runs) | {
         "in_process": _throughput(in_process_runs),
         "ceiling": _throughput(ceiling_runs),
         "ceiling_empty": _throughput(empty_runs),
     }
-    figures["in_process"]["phases"] = {p: _median([r["phases"][p] for r in in_process_runs]) for p in PHASES}
+    figures["in_process"]["phases"] = _phases(in_process_runs)
     figures["in_process"]["parse_json_seconds"] = _median([r["parse_json_seconds"] for r in in_process_runs])
     figures["in_process"]["profile"] = in_process_runs[0]["profile"]
     figures["record_costs_us"] = record_costs(work.profiled, schema)
@@ -635,6 +745,21 @@ def store_figures(size: int, runs: int, events: int, schema: SchemaValidator, fo
         "in process": figures["in_process"]["events_per_s"] / ceiling,
     }
     return figures
+
+
+def _served(size: int, http_runs: list[Json]) -> Json:
+    """The figures of the HTTP runs on a store of `size` events: throughput and the server's memory."""
+    return {
+        "store_events": size,
+        "http": {str(n): _throughput([r[str(n)] for r in http_runs]) for n in (SMALL, LARGE)},
+        "server_memory": {
+            k: _median([r["server_memory"][k] for r in http_runs]) for k in http_runs[0]["server_memory"]
+        },
+    }
+
+
+def _phases(runs: list[Json]) -> Json:
+    return {phase: _median([r["phases"][phase] for r in runs]) for phase in runs[0]["phases"]}
 
 
 def _throughput(runs: list[Json]) -> Json:
@@ -687,6 +812,8 @@ def report(results: dict[str, Any]) -> str:
     ]
     for figures in results["stores"]:
         lines += ["", *store_report(figures)]
+    for figures in results.get("mongodb", []):
+        lines += ["", *mongodb_report(figures)]
     lines += [
         "",
         "memory against document size (tracemalloc peak while capturing, above the parsed document)",
@@ -721,13 +848,38 @@ def store_report(figures: Json) -> list[str]:
     for name, f, s in rows:
         per_event = "n/a" if f["written"] is None else f"{f['written'] / f['events'] / 1024:,.1f} KiB"
         lines.append(f"  {name:<34} {f['events']:>8,} {f['events_per_s']:>10,.0f} {s:>11.0%} {per_event:>14}")
-    memory = figures["server_memory"]
-    lines.append(
+    lines += server_memory_report(figures["server_memory"])
+    lines += where_time_goes(figures["in_process"])
+    lines.append("  record preparation, its parts called one by one:")
+    lines += [f"    {name:<28} {us:8.1f} us/event" for name, us in figures["record_costs_us"].items()]
+    lines += ["", "  profile of the in-process capture, top functions by own time (cProfile):"]
+    lines += ["    " + line for line in figures["in_process"]["profile"].splitlines()]
+    return lines
+
+
+def mongodb_report(figures: Json) -> list[str]:
+    rows = [
+        (f"HTTP, documents of {SMALL:,}", figures["http"][str(SMALL)]),
+        (f"HTTP, documents of {LARGE:,}", figures["http"][str(LARGE)]),
+        (f"in process, documents of {LARGE:,}", figures["in_process"]),
+    ]
+    lines = [
+        f"MongoDB database of {figures['store_events']:,} events",
+        f"  {'':<34} {'events':>8} {'events/s':>10}",
+        *(f"  {name:<34} {f['events']:>8,} {f['events_per_s']:>10,.0f}" for name, f in rows),
+    ]
+    return lines + server_memory_report(figures["server_memory"]) + where_time_goes(figures["in_process"])
+
+
+def server_memory_report(memory: Json) -> list[str]:
+    return [
         f"  server RSS {_mib(memory['rss_started'])} after start-up, {_mib(memory['rss_after'])} after the "
         f"captures; peak (VmHWM) {_mib(memory['peak'])}"
-    )
-    lines += ["", "  where the in-process time goes (documents of 1,000)"]
-    in_process = figures["in_process"]
+    ]
+
+
+def where_time_goes(in_process: Json) -> list[str]:
+    lines = ["", f"  where the in-process time goes (documents of {LARGE:,})"]
     total, events = statistics.median(in_process["seconds"]), in_process["events"]
     steps = {**in_process["phases"]}
     steps["event loop, threads, other"] = total - sum(steps.values())
@@ -736,10 +888,6 @@ def store_report(figures: Json) -> list[str]:
     lines.append(
         f"    {'(parse JSON, HTTP only)':<28} {in_process['parse_json_seconds'] / events * 1e6:8.1f} us/event"
     )
-    lines.append("  record preparation, its parts called one by one:")
-    lines += [f"    {name:<28} {us:8.1f} us/event" for name, us in figures["record_costs_us"].items()]
-    lines += ["", "  profile of the in-process capture, top functions by own time (cProfile):"]
-    lines += ["    " + line for line in in_process["profile"].splitlines()]
     return lines
 
 

@@ -104,6 +104,11 @@ def _capture(results: Results) -> str:
         )
         rows.append([size, "ceiling: bare insert of the same rows", _rate(store["ceiling"]), "100%"])
         rows.append([size, "bare insert into an empty store", _rate(store["ceiling_empty"]), ""])
+    for store in r.get("mongodb", []):
+        size = _size(store["store_events"])
+        for n in sorted(store["http"], key=int):
+            rows.append([size, f"MongoDB: HTTP, documents of {int(n):,}", _rate(store["http"][n]), ""])
+        rows.append([size, "MongoDB: in process, documents of 1,000", _rate(store["in_process"]), ""])
     memory_rows = [
         [
             f"{m['events']:,}",
@@ -114,7 +119,8 @@ def _capture(results: Results) -> str:
     ]
     growth = "; ".join(f"{name} = {value:.1f}" for name, value in r["memory_growth"].items())
     return (
-        f"## Capture\n\nMedian of {r['runs']} runs; each store size on fresh copies.\n\n"
+        f"## Capture\n\nMedian of {r['runs']} runs; each store size on fresh copies (MongoDB: on the filled "
+        "database, what a run captured taken out again after it).\n\n"
         + _table(["Store", "Path", "Events/s", "Of ceiling"], rows)
         + f"\nMemory against document size (peak while capturing, above the parsed document); {growth}:\n\n"
         + _table(["Document events", "Peak", "Per event"], memory_rows)
@@ -200,14 +206,6 @@ def _targets(results: Results) -> str:
     def add(target: str, value: str, met: bool | None) -> None:
         rows.append([target, value, "" if met is None else ("met" if met else "**missed**")])
 
-    capture = results.get("capture", {}).get("sizes", {}).get(largest, {}).get("http", {}).get("1000")
-    if capture:
-        rate = capture["events_per_second"]
-        add(
-            "capture >= 10,000 events/s over HTTP, documents of 1,000",
-            f"{rate:,.0f} events/s",
-            rate >= 10_000,
-        )
     if "event_hash" in results:
         ratio = results["event_hash"]["speed_ratio_ours_over_reference"]
         add("event hash >= 20x the reference, identical output", f"{ratio:.1f}x", ratio >= 20)

@@ -6,8 +6,8 @@ Builds (once, then cached in .bench-cache/) SQLite stores of each size through t
 then runs, in this order: the event hash against the reference implementation, capture (over HTTP,
 in-process, and the bare-insert ceiling, with memory), query latency per query class, and trace
 latency (against size, depth and a client using standard queries). With EPCIS_TEST_MONGODB_URI set,
-the query classes and the traces (in process) are also measured on MongoDB (a database per size,
-filled with the same events); capture figures are SQLite's only.
+capture (over HTTP and in process), the query classes and the traces (in process) are also measured
+on MongoDB (a database per size, filled with the same events).
 
 Writes docs/benchmarks/results.json (every figure), docs/benchmarks/results.md (the tables) and
 docs/benchmarks/growth.png (how each figure grows with the store), and prints the tables.

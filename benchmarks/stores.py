@@ -4,7 +4,8 @@
 benchmarks/generator.py, seed 2027, captured in documents of 1,000 with their master data, validated
 and stored by the capture service exactly as POST /capture does). Files are kept in
 `.bench-cache/` at the repository root; a benchmark that writes works on a copy (`copy_store`).
-With EPCIS_TEST_MONGODB_URI set, `mongodb_store(events)` fills a database the same way.
+With EPCIS_TEST_MONGODB_URI set, `mongodb_database(events)` names a database filled the same way;
+a benchmark that writes into it takes out what it wrote afterwards (`mongodb_mark`, `mongodb_restore`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from epcis_repo.capture.schema import SchemaValidator
 from epcis_repo.capture.service import CaptureService
 from epcis_repo.capture.validation import check_document
 from epcis_repo.epcis.rendering import CompanyPrefixes
+from epcis_repo.epcis.timestamps import now_micros
 from epcis_repo.storage.port import Behaviour, EventStore
 from epcis_repo.storage.sqlite import SqliteEventStore
 from epcis_repo.trace.service import bring_lineage_up_to_date
@@ -102,9 +106,8 @@ def mongodb_database(events: int, seed: int = SEED) -> str:
     """The name of a MongoDB database (at EPCIS_TEST_MONGODB_URI) holding `events` generated events."""
 
     async def filled() -> str:
-        database = await mongodb_store(events, seed)
-        await database.client.close()
-        return str(database.name)
+        async with mongodb_connection() as client:
+            return str((await mongodb_store(client, events, seed)).name)
 
     return asyncio.run(filled())
 
@@ -121,16 +124,25 @@ def mongodb_uri() -> str | None:
     return os.environ.get("EPCIS_TEST_MONGODB_URI")
 
 
-async def mongodb_store(events: int, seed: int = SEED) -> Any:
-    """A MongoDB database (pymongo AsyncDatabase) holding `events` generated events, filled when empty."""
+@asynccontextmanager
+async def mongodb_connection() -> AsyncIterator[Any]:
+    """A client (pymongo AsyncMongoClient) of the server at EPCIS_TEST_MONGODB_URI, closed afterwards."""
     from pymongo import AsyncMongoClient
-
-    from epcis_repo.storage.mongo import MongoEventStore
 
     uri = mongodb_uri()
     if uri is None:
         raise RuntimeError("EPCIS_TEST_MONGODB_URI is not set")
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def mongodb_store(client: Any, events: int, seed: int = SEED) -> Any:
+    """A MongoDB database (pymongo AsyncDatabase) holding `events` generated events, filled when empty."""
+    from epcis_repo.storage.mongo import MongoEventStore
+
     database = client[f"epcis_bench_{seed}_{events}"]
     store = MongoEventStore(database)
     await store.open()
@@ -140,3 +152,30 @@ async def mongodb_store(events: int, seed: int = SEED) -> Any:
         await store.open()
         await fill(store, events, seed)
     return database
+
+
+@dataclass(frozen=True, slots=True)
+class MongoMark:
+    """How far a MongoDB database's commits went, and when (see `mongodb_restore`)."""
+
+    counters: dict[str, Any]
+    micros: int
+
+
+async def mongodb_mark(database: Any) -> MongoMark:
+    counters = await database["meta"].find_one({"_id": "commits"}) or {"_id": "commits"}
+    return MongoMark(counters, now_micros())
+
+
+async def mongodb_restore(database: Any, mark: MongoMark) -> None:
+    """Take out again what was captured into `database` since `mark`: the events and master data of
+    the later commits (as the store's recovery takes out a commit it never published), the capture
+    jobs made since, and the commit counters as they were. A benchmark that writes then starts every
+    run from the same filled database without copying it (a server-side copy of a million events
+    and their indexes takes minutes; one run adds a few thousand). Call it with no server attached:
+    a running capture would publish its commit past the restored counters."""
+    later = {"commit": {"$gt": int(mark.counters.get("visible", 0))}}
+    await database["events"].delete_many(later)
+    await database["vocabulary"].delete_many(later)
+    await database["captureJobs"].delete_many({"createdAt": {"$gte": mark.micros}})
+    await database["meta"].replace_one({"_id": "commits"}, mark.counters, upsert=True)

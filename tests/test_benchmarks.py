@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,3 +97,62 @@ def test_the_trace_suite_runs_on_mongodb_when_a_database_is_given(
         row = trace.measure_mongodb(10000, runs=2)
         assert row["client_side_queries"] == 18 and row["client_side_ratio"] > 0
         assert row["figures"]["back from RC-2701, engine"]["p50"] > 0
+
+
+def test_a_capture_run_on_mongodb_leaves_the_filled_database_as_it_found_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No MongoDB server here: mongomock stands in for the server at EPCIS_TEST_MONGODB_URI. Each run
+    # captures the same documents; had one left anything behind, the next would find them stored.
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import asyncio
+    from contextlib import asynccontextmanager
+
+    import stores
+    from mongomock_motor import AsyncMongoMockClient
+
+    import capture
+    from epcis_repo.capture.schema import SchemaValidator
+    from epcis_repo.storage.mongo import MongoEventStore
+
+    client = AsyncMongoMockClient()
+    database = client["epcis_bench"]
+
+    @asynccontextmanager
+    async def connection() -> Any:
+        yield client
+
+    monkeypatch.setattr(capture, "mongodb_connection", connection)
+
+    async def contents() -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name in ("events", "vocabulary", "captureJobs"):
+            found[name] = sorted([str(d["_id"]) async for d in database[name].find({}, {"_id": 1})])
+        found["meta"] = await database["meta"].find_one({"_id": "commits"})
+        return found
+
+    async def filled() -> dict[str, Any]:
+        store = MongoEventStore(database)
+        await store.open()
+        await stores.fill(store, 100)
+        return await contents()
+
+    before = asyncio.run(filled())
+    assert len(before["events"]) == 100 and before["vocabulary"] and before["meta"]["visible"] > 0
+    work, schema = capture.workload(100, 400), SchemaValidator.load()
+    for _ in range(2):
+        result = asyncio.run(capture.mongodb_in_process("epcis_bench", work.small, schema))
+        assert result["events"] == 100 and result["seconds"] > 0
+        assert list(result["phases"]) == [
+            "validate",
+            "prepare records",
+            "duplicate lookups",
+            "save running job",
+            "write rows, publish",
+        ]
+        assert all(seconds > 0 for seconds in result["phases"].values())
+        assert asyncio.run(contents()) == before
+    with capture.unchanged_mongodb("epcis_bench"):  # the HTTP runs' way: a server captures meanwhile
+        asyncio.run(stores.fill(MongoEventStore(database), 50, first_chain=100))
+        assert asyncio.run(contents()) != before
+    assert asyncio.run(contents()) == before
