@@ -38,8 +38,8 @@ checkpoint's copies of them into the database, nearly all of it (HTTP responses 
   document, per event; it should grow linearly (peak(10k) / peak(1k) close to 10). tracemalloc sees
   Python allocations only, not SQLite's page cache (bounded by its cache_size).
 - MongoDB (with EPCIS_TEST_MONGODB_URI set): over HTTP and in process as above, on the database of
-  S generated events (benchmarks/stores.py), each run then taking out what it captured
-  (`mongodb_restore`) instead of working on a copy. The in-process steps are MongoDB's: the
+  S generated events (benchmarks/stores.py), each run then taking out what it wrote
+  (`mongodb_mark`, `mongodb_restore`) instead of working on a copy. The in-process steps are MongoDB's: the
   duplicate lookups, saving the running job, and the writes with the commit's publication. No
   ceiling, profile or bytes written: most of the rest is the database server's work.
 
@@ -69,7 +69,7 @@ import tempfile
 import time
 import tracemalloc
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +83,6 @@ import orjson
 from generator import CHAIN_EVENTS, SupplyChains
 from stores import (
     SEED,
-    MongoMark,
     copy_store,
     mongodb_connection,
     mongodb_database,
@@ -375,8 +374,8 @@ class Profiles:
 
 
 # The store's steps each store's figures time, by the method that does them. SQLite's are synchronous
-# (its reader and writer threads); MongoDB's are coroutines, the running job's publication among the
-# writes.
+# (its reader and writer threads); MongoDB's are coroutines, its writes including the settled job and
+# the commit's publication.
 SQLITE_STEPS = {
     "_with_reader": "duplicate lookups",
     "_save_job": "save running job",
@@ -402,15 +401,16 @@ def instrumented(store: EventStore, steps: dict[str, str], hook: Hook) -> Iterat
     The steps: record preparation (a worker thread), then the store's `steps`.
     """
     original = service_module._prepare_valid
-    service_module._prepare_valid = hook("prepare records", original)
-    for attribute, phase in steps.items():
-        setattr(store, attribute, hook(phase, getattr(store, attribute)))
     try:
+        service_module._prepare_valid = hook("prepare records", original)
+        for attribute, phase in steps.items():
+            setattr(store, attribute, hook(phase, getattr(store, attribute)))
         yield hook("validate", check_document)
     finally:
         service_module._prepare_valid = original
         for attribute in steps:
-            delattr(store, attribute)  # the class's own method again
+            if attribute in vars(store):
+                delattr(store, attribute)  # the class's own method again
 
 
 async def capture_in_process(path: Path, documents: list[bytes], hook: Hook, schema: SchemaValidator) -> Json:
@@ -482,35 +482,31 @@ def mongodb_http_run(database: str, work: Workload, folder: Path) -> Json:
 
 @contextmanager
 def unchanged_mongodb(database: str) -> Iterator[None]:
-    """What is captured into `database` inside is taken out again afterwards (`mongodb_restore`)."""
+    """What is written into `database` inside is taken out again afterwards (`mongodb_restore`)."""
 
-    async def marked() -> MongoMark:
+    async def on(database_work: Callable[[Any], Awaitable[None]]) -> None:
         async with mongodb_connection() as client:
-            return await mongodb_mark(client[database])
+            await database_work(client[database])
 
-    async def restored(mark: MongoMark) -> None:
-        async with mongodb_connection() as client:
-            await mongodb_restore(client[database], mark)
-
-    mark = asyncio.run(marked())
+    asyncio.run(on(mongodb_mark))
     try:
         yield
     finally:
-        asyncio.run(restored(mark))
+        asyncio.run(on(mongodb_restore))
 
 
 async def mongodb_in_process(database: str, documents: list[bytes], schema: SchemaValidator) -> Json:
     """Capture the documents into the filled MongoDB database, steps timed, then take them out again."""
     async with mongodb_connection() as client:
-        store = MongoEventStore(client[database])
-        await store.open()
-        mark = await mongodb_mark(client[database])
+        await mongodb_mark(client[database])
         try:
+            store = MongoEventStore(client[database])
+            await store.open()
             quiet_heap()
             timer = PhaseTimer(phases(MONGODB_STEPS))
             result = await capture_into(store, MONGODB_STEPS, documents, timer, schema)
         finally:
-            await mongodb_restore(client[database], mark)
+            await mongodb_restore(client[database])
     return result | {"phases": timer.seconds, "written": None}
 
 
@@ -525,9 +521,7 @@ def mongodb_figures(size: int, runs: int, events: int, schema: SchemaValidator, 
         http_runs.append(mongodb_http_run(database, work, folder / "mongodb-http"))
         _progress(f"MongoDB, {size:,} events: run {number + 1} of {runs}: in process")
         in_process_runs.append(asyncio.run(mongodb_in_process(database, work.large, schema)))
-    figures = _served(size, http_runs)
-    figures["in_process"] = _throughput(in_process_runs) | {"phases": _phases(in_process_runs)}
-    return figures
+    return _served(size, http_runs) | {"in_process": _in_process(in_process_runs)}
 
 
 def top_functions(profiles: list[cProfile.Profile], count: int) -> str:
@@ -730,13 +724,10 @@ def store_figures(size: int, runs: int, events: int, schema: SchemaValidator, fo
         shutil.rmtree(folder / "ceiling")
         shutil.rmtree(folder / "empty")
     figures = _served(size, http_runs) | {
-        "in_process": _throughput(in_process_runs),
+        "in_process": _in_process(in_process_runs) | {"profile": in_process_runs[0]["profile"]},
         "ceiling": _throughput(ceiling_runs),
         "ceiling_empty": _throughput(empty_runs),
     }
-    figures["in_process"]["phases"] = _phases(in_process_runs)
-    figures["in_process"]["parse_json_seconds"] = _median([r["parse_json_seconds"] for r in in_process_runs])
-    figures["in_process"]["profile"] = in_process_runs[0]["profile"]
     figures["record_costs_us"] = record_costs(work.profiled, schema)
     ceiling = figures["ceiling"]["events_per_s"]
     figures["of_ceiling"] = {
@@ -758,8 +749,12 @@ def _served(size: int, http_runs: list[Json]) -> Json:
     }
 
 
-def _phases(runs: list[Json]) -> Json:
-    return {phase: _median([r["phases"][phase] for r in runs]) for phase in runs[0]["phases"]}
+def _in_process(runs: list[Json]) -> Json:
+    """The in-process runs' throughput, the median time of each step, and of parsing the JSON."""
+    return _throughput(runs) | {
+        "phases": {phase: _median([r["phases"][phase] for r in runs]) for phase in runs[0]["phases"]},
+        "parse_json_seconds": _median([r["parse_json_seconds"] for r in runs]),
+    }
 
 
 def _throughput(runs: list[Json]) -> Json:
@@ -908,9 +903,9 @@ def main() -> None:
         parser.error("--runs must be at least 1")
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     results = run(sizes, args.runs, args.events)
-    print(report(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print(report(results))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ benchmarks/generator.py, seed 2027, captured in documents of 1,000 with their ma
 and stored by the capture service exactly as POST /capture does). Files are kept in
 `.bench-cache/` at the repository root; a benchmark that writes works on a copy (`copy_store`).
 With EPCIS_TEST_MONGODB_URI set, `mongodb_database(events)` names a database filled the same way;
-a benchmark that writes into it takes out what it wrote afterwards (`mongodb_mark`, `mongodb_restore`).
+a benchmark that writes into it takes out what it wrote afterwards (`mongodb_mark`,
+`mongodb_restore`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from epcis_repo.capture.schema import SchemaValidator
 from epcis_repo.capture.service import CaptureService
 from epcis_repo.capture.validation import check_document
 from epcis_repo.epcis.rendering import CompanyPrefixes
-from epcis_repo.epcis.timestamps import now_micros
 from epcis_repo.storage.port import Behaviour, EventStore
 from epcis_repo.storage.sqlite import SqliteEventStore
 from epcis_repo.trace.service import bring_lineage_up_to_date
@@ -146,36 +146,49 @@ async def mongodb_store(client: Any, events: int, seed: int = SEED) -> Any:
     database = client[f"epcis_bench_{seed}_{events}"]
     store = MongoEventStore(database)
     await store.open()
+    await mongodb_restore(database)  # what a benchmark stopped before its restore wrote
     if await database["events"].estimated_document_count() < events:
         await client.drop_database(database.name)
         store = MongoEventStore(database)
         await store.open()
         await fill(store, events, seed)
+    await bring_lineage_up_to_date(store)  # here once, not at every server's start
     return database
 
 
-@dataclass(frozen=True, slots=True)
-class MongoMark:
-    """How far a MongoDB database's commits went, and when (see `mongodb_restore`)."""
-
-    counters: dict[str, Any]
-    micros: int
-
-
-async def mongodb_mark(database: Any) -> MongoMark:
-    counters = await database["meta"].find_one({"_id": "commits"}) or {"_id": "commits"}
-    return MongoMark(counters, now_micros())
+# What a MongoDB benchmark database held before a run wrote into it (a document in its `meta`).
+_MARK = "benchmarkMark"
+# Collections whose documents the mark lists by _id: capture jobs, company prefixes, and the keys a
+# server's start-up made (events and master data are told apart by their commit instead).
+_LISTED = ("captureJobs", "companyPrefixes", "apiKeys")
 
 
-async def mongodb_restore(database: Any, mark: MongoMark) -> None:
-    """Take out again what was captured into `database` since `mark`: the events and master data of
-    the later commits (as the store's recovery takes out a commit it never published), the capture
-    jobs made since, and the commit counters as they were. A benchmark that writes then starts every
-    run from the same filled database without copying it (a server-side copy of a million events
-    and their indexes takes minutes; one run adds a few thousand). Call it with no server attached:
-    a running capture would publish its commit past the restored counters."""
-    later = {"commit": {"$gt": int(mark.counters.get("visible", 0))}}
+async def mongodb_mark(database: Any) -> None:
+    """Note in `database` what it holds, so that `mongodb_restore` takes out again whatever is written
+    after this. A mark left by a run that was stopped before its restore is restored first."""
+    meta = database["meta"]
+    await mongodb_restore(database)
+    counters = await meta.find_one({"_id": "commits"}) or {"_id": "commits"}
+    listed = {name: [doc["_id"] async for doc in database[name].find({}, {"_id": 1})] for name in _LISTED}
+    await meta.insert_one({"_id": _MARK, "counters": counters, **listed})
+
+
+async def mongodb_restore(database: Any) -> None:
+    """Take out what was written into `database` since its mark, if it has one: the events and master
+    data of later commits (as the store's recovery takes out a commit it never published), the jobs,
+    company prefixes and keys it did not list, and the commit counters as they were. A benchmark
+    that writes thus starts every run from the same filled database without copying it (a
+    server-side copy of a million events and their indexes takes minutes; a run adds a few thousand
+    events). Call it with no server attached: a running capture would publish its commit past the
+    restored counters."""
+    meta = database["meta"]
+    mark = await meta.find_one({"_id": _MARK})
+    if mark is None:
+        return
+    later = {"commit": {"$gt": int(mark["counters"].get("visible", 0))}}
     await database["events"].delete_many(later)
     await database["vocabulary"].delete_many(later)
-    await database["captureJobs"].delete_many({"createdAt": {"$gte": mark.micros}})
-    await database["meta"].replace_one({"_id": "commits"}, mark.counters, upsert=True)
+    for name in _LISTED:
+        await database[name].delete_many({"_id": {"$nin": mark[name]}})
+    await meta.replace_one({"_id": "commits"}, mark["counters"], upsert=True)
+    await meta.delete_one({"_id": _MARK})
