@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from epcis_repo.auth.access import AccessStore, SqliteAccessStore
+from epcis_repo.auth.access import ACCESS_FILE, AccessStore, SqliteAccessStore
 from epcis_repo.auth.keys import digest, new_key
 from epcis_repo.auth.model import Grant, GrantScope, Organisation, Role
 
@@ -45,56 +50,96 @@ async def test_grants_are_found_by_grantee_and_revoked(access_store: AccessStore
     assert await access_store.standing("org-b") == (None, [])
 
 
-async def test_sqlite_lookups_see_what_another_process_changed_at_once(tmp_path: Path) -> None:
-    # The command line manages keys and grants while the repository serves: a revoked key must be
-    # refused at the next request, whichever connection reads it.
-    serving, managing = (
-        SqliteAccessStore(tmp_path / "access.sqlite3"),
-        SqliteAccessStore(tmp_path / "access.sqlite3"),
-    )
+async def test_sqlite_lookups_see_what_the_command_line_changed_at_once(tmp_path: Path) -> None:
+    # The command line manages keys and grants in another process while the repository serves: a
+    # revoked key must be refused, and a grant count, from the next request.
+    serving = SqliteAccessStore(tmp_path / ACCESS_FILE)
     try:
         key, record = new_key("org-a", frozenset({Role.QUERY}))
-        await managing.add_key(record)
+        await serving.add_key(record)
         assert await serving.key_by_digest(digest(key)) == record
-        await managing.revoke_key(record.key_id, 7)
+        assert await serving.standing("org-b") == (None, [])
+        _command_line(tmp_path, "keys", "revoke", record.key_id)
         found = await serving.key_by_digest(digest(key))
-        assert found is not None and found.revoked_at == 7
-        await managing.set_organisation(Organisation("org-a", ("x",)))
-        assert await serving.standing("org-a") == (Organisation("org-a", ("x",)), [])
+        assert found is not None and found.revoked_at is not None
+        _command_line(tmp_path, "orgs", "set", "org-b", "--identifier", "urn:epc:id:pgln:8934567.00000")
+        _command_line(tmp_path, "grants", "create", "--from", "org-a", "--to", "org-b")
+        organisation, [grant] = await serving.standing("org-b")
+        assert organisation is not None and organisation.id == "org-b" and len(organisation.identifiers) == 1
+        assert (grant.grantor, grant.grantee) == ("org-a", "org-b")
     finally:
         serving.close()
-        managing.close()
 
 
-async def test_a_sqlite_lookup_of_a_busy_file_is_made_on_the_worker_thread(tmp_path: Path) -> None:
-    # A reader in WAL mode is busy only in rare moments (another process recovering the log of a
-    # crashed one), which a test cannot bring about on time: the reading connection is made busy here.
-    store = SqliteAccessStore(tmp_path / "access.sqlite3")
+def _command_line(data_dir: Path, *arguments: str) -> None:
+    command = [sys.executable, "-m", "epcis_repo", *arguments, "--data-dir", str(data_dir)]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("EPCIS_")}
+    subprocess.run(command, env=environment, check=True, capture_output=True)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="holds the log index's locks the POSIX way (fcntl)")
+async def test_a_sqlite_lookup_of_a_busy_file_waits_on_the_worker_thread_not_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    # A reader in WAL mode is busy only while another process recovers the log index (after a
+    # crash). Such a process is played here: it holds the index's locks (bytes 120 to 127 of the
+    # -shm file, SQLite's WAL format) for a while, the index header cleared as a crash leaves it.
+    store = SqliteAccessStore(tmp_path / ACCESS_FILE)
     try:
         key, record = new_key("org-a", frozenset({Role.QUERY}))
         await store.add_key(record)
-        store._reader = _Busy()  # type: ignore[assignment]
         assert await store.key_by_digest(digest(key)) == record
-        assert await store.standing("org-a") == (None, [])
-        store._reader = _Broken()  # type: ignore[assignment]
-        with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
-            await store.key_by_digest(digest(key))  # any other error is not waited out
+        with subprocess.Popen(
+            [sys.executable, "-c", _HOLD_THE_INDEX, str(tmp_path / f"{ACCESS_FILE}-shm"), "1.0"],
+            stdout=subprocess.PIPE,
+            text=True,
+        ) as holder:
+            assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+            gaps: list[float] = []
+
+            async def ticking() -> None:
+                last = time.perf_counter()
+                while True:
+                    await asyncio.sleep(0.01)
+                    gaps.append(time.perf_counter() - last)
+                    last = time.perf_counter()
+
+            ticker = asyncio.create_task(ticking())
+            began = time.perf_counter()
+            assert await store.key_by_digest(digest(key)) == record  # once the holder let go
+            waited = time.perf_counter() - began
+            ticker.cancel()
+        assert waited > 0.5  # it did wait for the holder ...
+        assert max(gaps) < 0.3  # ... but not on the event loop, which kept running
     finally:
-        store._reader = sqlite3.connect(":memory:")  # type: ignore[assignment]
         store.close()
 
 
-class _Busy:
-    def execute(self, *_: object) -> None:
-        error = sqlite3.OperationalError("database is locked")
-        error.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
-        raise error
+_HOLD_THE_INDEX = """
+import fcntl, mmap, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 8, 120)
+index = mmap.mmap(fd, 32768)
+index[0:96] = bytes(96)
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
 
-    def close(self) -> None: ...
+
+async def test_a_sqlite_lookup_fails_at_once_on_any_other_error(tmp_path: Path) -> None:
+    store = SqliteAccessStore(tmp_path / ACCESS_FILE)
+    reader = store._reader
+    try:
+        store._reader = _Broken()  # type: ignore[assignment]
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+            await store.key_by_digest(digest("epcis_x"))
+    finally:
+        store._reader = reader
+        store.close()
 
 
-class _Broken(_Busy):
+class _Broken:
     def execute(self, *_: object) -> None:
         error = sqlite3.OperationalError("disk I/O error")
-        error.sqlite_errorcode = sqlite3.SQLITE_IOERR  # type: ignore[attr-defined]
+        error.sqlite_errorcode = sqlite3.SQLITE_IOERR_READ  # type: ignore[attr-defined]
         raise error

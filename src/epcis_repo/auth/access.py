@@ -92,6 +92,9 @@ _SCHEMA = (
 )
 
 
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
 class SqliteAccessStore:
     """Several processes share the file (WAL). Writes and listings go through one connection on a
     worker thread, one at a time. The two reads of every request (its key, its organisation's
@@ -99,7 +102,7 @@ class SqliteAccessStore:
     through a read-only connection of their own, since a hand-off to a thread costs some hundred
     microseconds. In WAL mode a reader does not wait for writers; in the rare case the file is
     busy all the same (another process recovering the log of a crashed one), the read is made on the
-    worker thread, which waits for it."""
+    worker thread, which waits for it: the event loop never does."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,14 +112,16 @@ class SqliteAccessStore:
         self._conn.execute("PRAGMA busy_timeout = 10000")
         for statement in _SCHEMA:
             self._conn.execute(statement)
-        # Used by the event loop's thread only (SQLite serialises any other use); never waits.
-        self._reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # Used by the event loop's thread only (SQLite serialises any other use); never waits (timeout 0).
+        self._reader = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
         self._reader.execute("PRAGMA query_only = ON")
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
-            self._reader.close()
+            try:
+                self._conn.close()
+            finally:
+                self._reader.close()
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         def locked() -> T:
@@ -130,7 +135,9 @@ class SqliteAccessStore:
         try:
             return work(self._reader)
         except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            # The primary code of the extended one (SQLITE_BUSY_RECOVERY is a SQLITE_BUSY); errors of
+            # the sqlite3 module itself have none.
+            if getattr(error, "sqlite_errorcode", 0) & 0xFF not in _BUSY:
                 raise
         return await self._run(work)
 
