@@ -178,8 +178,12 @@ class SqliteAccessStore:
 
     async def standing(self, organisation_id: str) -> tuple[Organisation | None, list[Grant]]:
         def read(c: sqlite3.Connection) -> tuple[Organisation | None, list[Grant]]:
-            row = c.execute("SELECT * FROM organisations WHERE id = ?", (organisation_id,)).fetchone()
-            grants = c.execute("SELECT * FROM grants WHERE grantee = ?", (organisation_id,)).fetchall()
+            c.execute("BEGIN")  # one snapshot for both
+            try:
+                row = c.execute("SELECT * FROM organisations WHERE id = ?", (organisation_id,)).fetchone()
+                grants = c.execute("SELECT * FROM grants WHERE grantee = ?", (organisation_id,)).fetchall()
+            finally:
+                c.execute("ROLLBACK")  # nothing written; and no snapshot is kept past the read
             organisation = Organisation(row[0], tuple(orjson.loads(row[1]))) if row else None
             return organisation, [_grant(*grant) for grant in grants]
 
