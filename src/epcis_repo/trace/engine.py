@@ -40,11 +40,17 @@ async def _run(
     store: EventStore, request: TraceRequest, read_events: bool
 ) -> tuple[Trace, list[tuple[str, bytes]]] | None:
     graph = Graph(request.as_of, request.window)
+    asked: set[str] = set()  # the keys whose net weights the master data read is for
     walked: list[Trace] = []
 
+    def wanted() -> set[str]:
+        # Called by the store once the graph is read; its own weight too, for a quantity asked in units.
+        asked.update(graph.masses_wanted(request.target))
+        return asked
+
     def walk(elements: list[VocabularyRecord]) -> list[str]:
-        # Called by the store once the graph and its master data are read (on its reader thread).
-        graph.learn_masses(elements)
+        # Called by the store with the master data of `wanted` (on its reader thread).
+        graph.learn_masses(asked, elements)
         if not graph.knows(request.target):
             return []  # maybe named by events without edges: asked below
         walked.append(_walk(graph, request))
@@ -56,7 +62,7 @@ async def _run(
         _Discovery(graph, request).step,
         request.depth + 1,
         request.visible,
-        lambda: graph.masses_wanted(request.target),  # its own weight too, for a quantity asked in units
+        wanted,
         request.master_data,
         walk,
         _READS[request.direction],

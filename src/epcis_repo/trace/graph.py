@@ -24,7 +24,6 @@ class Graph:
         self._hidden: dict[tuple[LineageEdge, str], tuple[str, str]] = {}
         self._voided: dict[tuple[LineageEdge, str], str] = {}
         self.masses = UnitMasses()
-        self._asked: set[str] = set()
         self._loaded: set[str] = set()
         self._from: dict[str, list[StoredEdge]] = defaultdict(list)
         self._to: dict[str, list[StoredEdge]] = defaultdict(list)
@@ -75,8 +74,7 @@ class Graph:
 
     def masses_wanted(self, *also: str) -> set[str]:
         """The keys whose master data may give the net weights of the classes counted (not weighed) by
-        the loaded edges, and of `also`, of those not known yet (`learn_masses` takes their master
-        data)."""
+        the loaded edges, and of `also`, of those not known yet (for `learn_masses`)."""
         counted = (
             key
             for edges in self._from.values()
@@ -85,11 +83,11 @@ class Graph:
             for key in (stored.edge.source, stored.edge.target)
         )
         keys = {key for key in (*counted, *also) if key.startswith("https://id.gs1.org/01/")}
-        self._asked = self.masses.missing(keys)
-        return self._asked
+        return self.masses.missing(keys)
 
-    def learn_masses(self, elements: Iterable[VocabularyRecord]) -> None:
-        self.masses.learn(self._asked, elements)
+    def learn_masses(self, asked: Iterable[str], elements: Iterable[VocabularyRecord]) -> None:
+        """Take in the master data read for the keys `masses_wanted` gave (those without any: no weight)."""
+        self.masses.learn(asked, elements)
 
     def out(self, node: str, *kinds: EdgeKind) -> list[StoredEdge]:
         """Edges from `node` of these kinds, in time order."""
