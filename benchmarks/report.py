@@ -182,6 +182,13 @@ def _trace(results: Results) -> str:
             *(f"{row['client_side_queries']} queries, x{row['client_side_ratio']}" for row in r["sizes"]),
         ]
     )
+    if all("client_side_ratio_http" in row for row in r["sizes"]):
+        rows.append(
+            [
+                "over HTTP: client-side time / ours",
+                *(f"x{row['client_side_ratio_http']}" for row in r["sizes"]),
+            ]
+        )
     on_mongodb = r.get("mongodb") or []
     if on_mongodb:
         for name in on_mongodb[0]["figures"]:
@@ -221,10 +228,13 @@ def _targets(results: Results) -> str:
         row = next(row for row in results["trace"]["sizes"] if str(row["size"]) == largest)
         p50 = row["figures"]["back from RC-2701, GET /traces/back"]["p50"]
         add("trace back of the six-stage chain p50 <= 20 ms", f"{p50:.1f} ms", p50 <= 20)
+        ratios = {"in process": row["client_side_ratio"]}
+        if "client_side_ratio_http" in row:
+            ratios["over HTTP"] = row["client_side_ratio_http"]
         add(
             "trace >= 10x faster than the client-side way",
-            f"x{row['client_side_ratio']}",
-            row["client_side_ratio"] >= 10,
+            ", ".join(f"x{value} {way}" for way, value in ratios.items()),
+            min(ratios.values()) >= 10,
         )
     stores = results.get("capture", {}).get("stores", [])
     at_largest = [row for row in stores if str(row["store_events"]) == largest]

@@ -47,7 +47,11 @@ def test_the_harness_measures_queries_and_traces_and_writes_its_report(
         assert result["sizes"]["10000"]["http"]["p50"] > 0 and result["sizes"]["10000"]["events"] > 0
     (row,) = results["trace"]["sizes"]
     assert row["client_side_queries"] > 0 and row["figures"]["back from RC-2701, engine"]["p50"] > 0
-    assert "## Trace" in (output / "results.md").read_text()
+    assert row["client_side_ratio_http"] > 0  # the same trace over a socket
+    report = (output / "results.md").read_text()
+    assert "## Trace" in report and "| over HTTP: client-side time / ours |" in report
+    (target,) = [line for line in report.splitlines() if "faster than the client-side way" in line]
+    assert " in process, x" in target and " over HTTP |" in target
     plot = output / "growth.png"
     try:
         import matplotlib  # noqa: F401  (the bench extra; without it the harness writes no plot)
