@@ -50,8 +50,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "benchmarks"
 SUITES: dict[str, Callable[[list[int], int], dict[str, Any]]] = {
     "event_hash": lambda sizes, runs: _event_hash().run(events=10_000, runs=max(3, runs // 6)),
-    # One run a size: each copies the store three times (at 1M events, about 4 GB a copy).
-    "capture": lambda sizes, runs: capture.run(sizes, runs=1),
+    # Three runs a size, taking turns between the paths, and their medians: a single run varies by
+    # a fifth. Each run copies the store three times (at 1M events, about 4 GB a copy).
+    "capture": lambda sizes, runs: capture.run(sizes, runs=3),
     "queries": lambda sizes, runs: queries.run(sizes, runs=runs),
     "trace": lambda sizes, runs: trace.run(sizes, runs=runs),
 }
