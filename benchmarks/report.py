@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -122,9 +123,33 @@ def _capture(results: Results) -> str:
         f"## Capture\n\nMedian of {r['runs']} runs; each store size on fresh copies (MongoDB: on the filled "
         "database, what a run captured taken out again after it).\n\n"
         + _table(["Store", "Path", "Events/s", "Of ceiling"], rows)
+        + "\nWhere the in-process time goes, documents of 1,000: the median of each step over the runs, in "
+        "microseconds an event, and its share of the median run (medians need not add up, so the rest may "
+        "come out a little below zero; results.json holds the first run's profile); then the parts of record "
+        "preparation, timed one by one:\n\n"
+        + _where_time_goes(r["stores"])
         + f"\nMemory against document size (peak while capturing, above the parsed document); {growth}:\n\n"
         + _table(["Document events", "Peak", "Per event"], memory_rows)
     )
+
+
+def _where_time_goes(stores: list[dict[str, Any]]) -> str:
+    """The capture service's steps, and the parts of record preparation timed one by one, by store size."""
+    steps: dict[str, list[str]] = {}
+    for column, store in enumerate(stores):
+        in_process = store["in_process"]
+        events, total = in_process["events"], statistics.median(in_process["seconds"])
+        times = {**in_process["phases"]}
+        times["the rest: event loop, threads, other"] = total - sum(times.values())
+        for name, seconds in times.items():
+            cell = f"{seconds / events * 1e6:,.1f} ({seconds / total:.0%})"
+            steps.setdefault(name, [""] * len(stores))[column] = cell
+        for name, micros in store["record_costs_us"].items():
+            steps.setdefault(f"record preparation alone: {name}", [""] * len(stores))[column] = (
+                f"{micros:,.1f}"
+            )
+    header = ["Step", *(_size(store["store_events"]) for store in stores)]
+    return _table(header, [[name, *cells] for name, cells in steps.items()])
 
 
 def _rate(figure: dict[str, Any]) -> str:

@@ -174,3 +174,20 @@ def test_a_capture_run_on_mongodb_leaves_the_filled_database_as_it_found_it(
     asyncio.run(served())
     result = asyncio.run(capture.mongodb_in_process("epcis_bench", work.small, schema))
     assert result["events"] == 100 and asyncio.run(contents()) == before
+
+
+def test_the_report_says_where_the_capture_time_goes_at_each_store_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from report import render_markdown
+
+    results = json.loads((BENCHMARKS.parent / "docs" / "benchmarks" / "results.json").read_text())
+    report = render_markdown(results)
+    table = report[report.index("Where the in-process time goes") :].split("\n\n")[1].splitlines()
+    rows = {line.split(" | ")[0].strip("| "): line.strip("| ").split(" | ")[1:] for line in table[2:]}
+    steps = [*results["capture"]["stores"][0]["in_process"]["phases"], "the rest: event loop, threads, other"]
+    for column in range(len(results["sizes"])):
+        shares = [int(rows[step][column].split("(")[1].rstrip("%)")) for step in steps]
+        assert abs(sum(shares) - 100) <= len(steps)  # each share is rounded
+        assert float(rows["record preparation alone: event hash"][column]) > 0
