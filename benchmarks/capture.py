@@ -18,8 +18,9 @@ checkpoint's copies of them into the database, nearly all of it (HTTP responses 
   open SqliteEventStore, documents of 1,000 events, with the time of each step: validation (JSON
   Schema and the standard's rules), record preparation (event hash, query keys, facts, lineage edges,
   master data), the duplicate lookups, saving the running job (a transaction of its own), writing the
-  rows, and the commit (the settled job, COMMIT with its fsync, and the WAL checkpoint SQLite runs
-  inside the commit that takes the log past 10,000 pages). Limited by the Python work of record
+  rows, and the commit (the settled job, COMMIT with its fsync, and, once the log has grown past
+  its limit, waiting for the store's checkpointer thread to finish copying it and starting it over;
+  storage/sqlite/checkpoint.py). Limited by the Python work of record
   preparation and by SQLite's writes, whose share grows with the store. A cProfile of a few more
   captures (on the same copy, after the timed ones) lists the top functions by own time; it slows
   Python calls more than SQLite's C code, so read it for what is called, and the step times for the
@@ -27,8 +28,9 @@ checkpoint's copies of them into the database, nearly all of it (HTTP responses 
   collector's scans of this process's documents and rows would be charged to whatever allocated.
 - Ceiling: the rows the store writes for those same captures (events, event_keys, event_numbers,
   lineage, vocabulary, company prefixes), built beforehand and inserted with bare `executemany`, one
-  transaction per document, the store's pragmas (WAL, synchronous=FULL, foreign keys, checkpoint
-  every 10,000 pages), into a copy of the same store (and, for comparison, into an empty one). HTTP
+  transaction per document, the store's pragmas (WAL, synchronous=FULL, foreign keys; SQLite
+  checkpointing inside the commit every 10,000 pages, where the store does it on a thread of its
+  own), into a copy of the same store (and, for comparison, into an empty one). HTTP
   and in-process throughput are given as a fraction of it. Limited by B-tree maintenance: most
   indexes have random keys (hashes, identifiers), so once they outgrow a transaction every new entry
   dirties a page of its own, and each transaction writes those whole pages to the WAL and the

@@ -142,7 +142,7 @@ def _where_time_goes(stores: list[dict[str, Any]]) -> str:
         times = {**in_process["phases"]}
         times["the rest: event loop, threads, other"] = total - sum(times.values())
         for name, seconds in times.items():
-            cell = f"{seconds / events * 1e6:,.1f} ({seconds / total:.0%})"
+            cell = f"{seconds / events * 1e6:,.1f} ({round(seconds / total * 100)}%)"
             steps.setdefault(name, [""] * len(stores))[column] = cell
         for name, micros in store["record_costs_us"].items():
             steps.setdefault(f"record preparation alone: {name}", [""] * len(stores))[column] = (
