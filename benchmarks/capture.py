@@ -83,6 +83,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/
 
 import orjson
 from generator import CHAIN_EVENTS, SupplyChains
+from report import time_by_step
 from stores import (
     SEED,
     copy_store,
@@ -877,13 +878,12 @@ def server_memory_report(memory: Json) -> list[str]:
 
 def where_time_goes(in_process: Json) -> list[str]:
     lines = ["", f"  where the in-process time goes (documents of {LARGE:,})"]
-    total, events = statistics.median(in_process["seconds"]), in_process["events"]
-    steps = {**in_process["phases"]}
-    steps["event loop, threads, other"] = total - sum(steps.values())
+    events = in_process["events"]
+    total, steps = time_by_step(in_process)
     for name, seconds in steps.items():
-        lines.append(f"    {name:<28} {seconds / events * 1e6:8.1f} us/event {seconds / total:6.1%}")
+        lines.append(f"    {name:<38} {seconds / events * 1e6:8.1f} us/event {seconds / total:6.1%}")
     lines.append(
-        f"    {'(parse JSON, HTTP only)':<28} {in_process['parse_json_seconds'] / events * 1e6:8.1f} us/event"
+        f"    {'(parse JSON, HTTP only)':<38} {in_process['parse_json_seconds'] / events * 1e6:8.1f} us/event"
     )
     return lines
 

@@ -133,14 +133,21 @@ def _capture(results: Results) -> str:
     )
 
 
+def time_by_step(in_process: dict[str, Any]) -> tuple[float, dict[str, float]]:
+    """The median in-process run's seconds, and the median seconds of each of its steps, the rest of
+    the run last (medians need not add up, so the rest may come out a little below zero)."""
+    total = statistics.median(in_process["seconds"])
+    steps = {**in_process["phases"]}
+    steps["the rest: event loop, threads, other"] = total - sum(steps.values())
+    return total, steps
+
+
 def _where_time_goes(stores: list[dict[str, Any]]) -> str:
     """The capture service's steps, and the parts of record preparation timed one by one, by store size."""
     steps: dict[str, list[str]] = {}
     for column, store in enumerate(stores):
-        in_process = store["in_process"]
-        events, total = in_process["events"], statistics.median(in_process["seconds"])
-        times = {**in_process["phases"]}
-        times["the rest: event loop, threads, other"] = total - sum(times.values())
+        events = store["in_process"]["events"]
+        total, times = time_by_step(store["in_process"])
         for name, seconds in times.items():
             cell = f"{seconds / events * 1e6:,.1f} ({round(seconds / total * 100)}%)"
             steps.setdefault(name, [""] * len(stores))[column] = cell

@@ -82,13 +82,7 @@ async def timed_async(runs: int, work: Callable[[], Awaitable[object]]) -> dict[
 
 
 def timed(runs: int, work: Callable[[], object]) -> dict[str, float]:
-    work()
-    samples = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        work()
-        samples.append((time.perf_counter() - began) * 1000)
-    return percentiles(samples)
+    return interleaved(runs, {"": work})[""]
 
 
 async def capture(store: EventStore, documents: list[Json]) -> None:
