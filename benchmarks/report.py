@@ -46,17 +46,29 @@ def _pair(figure: dict[str, float]) -> str:
     return f"{figure['p50']:.2f} / {figure['p95']:.2f}"
 
 
+_SUITE_NAMES = {"event_hash": "event hash", "capture": "capture", "queries": "queries", "trace": "traces"}
+
+
 def _machine(results: Results) -> str:
     m = results["machine"]
-    return (
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_mib']:,} MiB; {m['system']}; "
-        f"Python {m['python']}, SQLite {m['sqlite']}."
-        + (
-            f" A reference Python loop (2,000,000 additions) took {m['reference_loop_ms']} ms at the start "
-            "of the run: shared machines vary from day to day, so compare runs by it.\n"
-            if "reference_loop_ms" in m
-            else "\n"
+    text = f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_mib']:,} MiB; {m['system']}; "
+    text += f"Python {m['python']}, SQLite {m['sqlite']}."
+    if "reference_loop_ms" not in m:
+        return text + "\n"
+    loops = {
+        name: results[suite].get("reference_loop_ms", m["reference_loop_ms"])
+        for suite, name in _SUITE_NAMES.items()
+        if suite in results
+    }
+    if len(set(loops.values())) <= 1:
+        when = f"took {m['reference_loop_ms']} ms at the start of the run"
+    else:  # suites kept from earlier runs (--only)
+        when = "took, at the start of the run that measured each suite, " + ", ".join(
+            f"{loop} ms ({name})" for name, loop in loops.items()
         )
+    return (
+        text + f" A reference Python loop (2,000,000 additions) {when}: shared machines vary from day to "
+        "day, so compare runs by it.\n"
     )
 
 
@@ -130,7 +142,27 @@ def _capture(results: Results) -> str:
         + _where_time_goes(r["stores"])
         + f"\nMemory against document size (peak while capturing, above the parsed document); {growth}:\n\n"
         + _table(["Document events", "Peak", "Per event"], memory_rows)
+        + _server_memory(r["stores"])
     )
+
+
+def _server_memory(stores: list[dict[str, Any]]) -> str:
+    """The HTTP runs' server memory (resident set, medians of the runs), where /proc gave it."""
+    rows = [
+        [_size(store["store_events"]), _mib(memory["rss_started"]), _mib(memory["peak"])]
+        for store in stores
+        if (memory := store.get("server_memory")) and memory.get("peak") is not None
+    ]
+    if not rows:
+        return ""
+    return (
+        "\nThe server's memory in the HTTP runs (resident set once started, and its peak after the "
+        "documents of both sizes):\n\n" + _table(["Store", "Started", "Peak"], rows)
+    )
+
+
+def _mib(size: int | None) -> str:
+    return "" if size is None else f"{size / 2**20:,.0f} MiB"
 
 
 def time_by_step(in_process: dict[str, Any]) -> tuple[float, dict[str, float]]:

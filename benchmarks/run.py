@@ -1,6 +1,6 @@
 """Run every benchmark at every store size and publish the figures.
 
-    python3 run.py bench [--sizes 10000,100000,1000000] [--runs 30] [--only trace,queries]
+    python3 run.py bench [--sizes 10000,100000,1000000] [--runs 30] [--only trace,queries] [--output DIR]
 
 Builds (once, then cached in .bench-cache/) SQLite stores of each size through the capture service,
 then runs, in this order: the event hash against the reference implementation, capture (over HTTP,
@@ -10,7 +10,9 @@ capture (over HTTP and in process), the query classes and the traces (in process
 on MongoDB (a database per size, filled with the same events).
 
 Writes docs/benchmarks/results.json (every figure), docs/benchmarks/results.md (the tables) and
-docs/benchmarks/growth.png (how each figure grows with the store), and prints the tables.
+docs/benchmarks/growth.png (how each figure grows with the store), or the same in --output, and prints
+the tables. With --only, the other suites' figures already in results.json are kept, which needs the
+same --sizes as the run that took them; each suite keeps the reference loop of its own run.
 """
 
 from __future__ import annotations
@@ -110,6 +112,15 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
 
+    earlier = args.output / "results.json"
+    kept = json.loads(earlier.read_text()) if args.only and earlier.exists() else {}
+    if kept and kept.get("sizes") != sizes:
+        parser.error(
+            f"--only keeps the other suites' figures in {earlier}, taken at sizes "
+            f"{','.join(str(s) for s in kept.get('sizes', []))}: measure at those, or write elsewhere with "
+            "--output"
+        )
+
     results: dict[str, Any] = {"machine": machine(), "sizes": sizes, "runs": args.runs, "stores": {}}
     print(f"machine: {results['machine']}", flush=True)
     for size in sizes:
@@ -123,13 +134,14 @@ def main() -> None:
         began = time.perf_counter()
         print(f"--- {name}", flush=True)
         results[name] = SUITES[name](sizes, args.runs)
+        results[name]["reference_loop_ms"] = results["machine"]["reference_loop_ms"]
         print(f"    ({time.perf_counter() - began:.0f} s)", flush=True)
 
+    for name in SUITES:  # the figures of the suites not run this time, as they were
+        if name not in chosen and name in kept:
+            results[name] = {"reference_loop_ms": kept["machine"].get("reference_loop_ms")} | kept[name]
     args.output.mkdir(parents=True, exist_ok=True)
-    previous = args.output / "results.json"
-    if args.only and previous.exists():  # keep the figures of the suites not run this time
-        results = {**json.loads(previous.read_text()), **results}
-    previous.write_text(json.dumps(results, indent=2) + "\n")
+    earlier.write_text(json.dumps(results, indent=2) + "\n")
     markdown = render_markdown(results)
     (args.output / "results.md").write_text(markdown)
     if not render_plot(results, args.output / "growth.png"):

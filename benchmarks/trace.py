@@ -50,6 +50,7 @@ from epcis_repo.api.app import create_app
 from epcis_repo.capture.schema import SchemaValidator
 from epcis_repo.capture.service import CaptureService
 from epcis_repo.capture.validation import check_document
+from epcis_repo.epcis.identifiers import canonical_key
 from epcis_repo.epcis.rendering import CompanyPrefixes
 from epcis_repo.settings import Settings
 from epcis_repo.storage.port import Behaviour, EventStore
@@ -152,16 +153,22 @@ def compared(runs: int, get: Get) -> tuple[dict[str, Any], int]:
     """Our GET /traces/back against the client-side way, through one way of sending requests."""
     client_side = ClientSideTrace(get)
 
-    def ours() -> None:
-        assert len(get("/traces/back", {"id": robusta.RC_2701})["origins"]) == 7
+    def ours() -> set[str]:
+        origins = get("/traces/back", {"id": robusta.RC_2701})["origins"]
+        assert len(origins) == 7, origins
+        return {canonical_key(origin["id"]) for origin in origins}
 
-    def theirs() -> None:
+    def theirs() -> set[str]:
         origins: dict[str, float] = {}
         client_side.back(robusta.RC_2701, 16150.0, origins)
         assert len(origins) == 7, origins
+        return {canonical_key(lot) for lot in origins}
 
+    found, by_queries = ours(), theirs()
+    assert found == by_queries, f"the two ways found other origins: {found ^ by_queries}"
+    queries = client_side.queries  # of one client-side trace
     figures = interleaved(runs, {"ours": ours, "client-side": theirs})
-    return figures, client_side.queries // (runs + 1)
+    return figures, queries
 
 
 def ratio(figures: dict[str, Any]) -> float:
