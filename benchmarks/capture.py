@@ -28,17 +28,18 @@ checkpoint's copies of them into the database, nearly all of it (HTTP responses 
   collector's scans of this process's documents and rows would be charged to whatever allocated.
 - Ceiling: the rows the store writes for those same captures (events, event_keys, event_numbers,
   lineage, vocabulary, company prefixes), built beforehand and inserted with bare `executemany`, one
-  transaction per document, the store's pragmas (WAL, synchronous=FULL, foreign keys; SQLite
-  checkpointing inside the commit every 10,000 pages, where the store does it on a thread of its
-  own), into a copy of the same store (and, for comparison, into an empty one). HTTP
+  transaction per document, with the store's writer settings (WAL, synchronous=FULL, foreign keys,
+  its page cache) and its checkpointer thread, into a copy of the same store (and, for comparison,
+  into an empty one). HTTP
   and in-process throughput are given as a fraction of it. Limited by B-tree maintenance: most
   indexes have random keys (hashes, identifiers), so once they outgrow a transaction every new entry
   dirties a page of its own, and each transaction writes those whole pages to the WAL and the
   checkpoint writes them again: written/event grows with the store, and falls with larger documents.
-- Memory against document size (once, on an empty store): tracemalloc's peak while capturing
-  (validation, records, append) one document of 100, 1,000 and 10,000 events, above the parsed
-  document, per event; it should grow linearly (peak(10k) / peak(1k) close to 10). tracemalloc sees
-  Python allocations only, not SQLite's page cache (bounded by its cache_size).
+- Memory against document size (on an empty store, in three fresh processes, the median run of
+  each size): tracemalloc's peak while capturing (validation, records, append) one document of 100,
+  1,000 and 10,000 events, above the parsed document, per event; it should grow linearly (peak(10k)
+  / peak(1k) close to 10). tracemalloc sees Python allocations only, not SQLite's page cache
+  (bounded by its cache_size).
 - MongoDB (with EPCIS_TEST_MONGODB_URI set): over HTTP and in process as above, on the database of
   S generated events (benchmarks/stores.py), each run then taking out what it wrote
   (`mongodb_mark`, `mongodb_restore`) instead of working on a copy. The in-process steps are MongoDB's: the
@@ -57,6 +58,7 @@ import gc
 import http.client
 import inspect
 import json
+import multiprocessing
 import os
 import platform
 import pstats
@@ -72,6 +74,7 @@ import time
 import tracemalloc
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,11 +111,14 @@ from epcis_repo.epcis.timestamps import now_micros
 from epcis_repo.storage.mongo import MongoEventStore
 from epcis_repo.storage.port import Behaviour, EventRecord, EventStore, VocabularyRecord
 from epcis_repo.storage.sqlite import SqliteEventStore, lineage
+from epcis_repo.storage.sqlite.checkpoint import Checkpointer, after_commit
 from epcis_repo.storage.sqlite.store import (
     _INSERT_EVENT,
     _INSERT_KEY,
     _INSERT_NUMBER,
+    BUSY_TIMEOUT_MS,
     INSERT_PREFIX,
+    WRITER_PRAGMAS,
     _event_row,
     key_rows,
     master_data_rows,
@@ -122,6 +128,7 @@ from scripts.admin_key import admin_key
 
 SMALL, LARGE = 100, 1_000  # events per document over HTTP
 MEMORY_SIZES = (100, 1_000, 10_000)
+MEMORY_RUNS = 3  # each in a fresh process; the median is published
 DEFAULT_EVENTS = 20_000  # per measurement with documents of 1,000; a quarter of it with documents of 100
 PROFILED_EVENTS = 5_000
 POLL_SHARE = 20  # the client polls a job every 1/POLL_SHARE of the time the previous capture took
@@ -613,11 +620,11 @@ def insert_rows(prepared: Prepared, base: int, commit: int) -> list[tuple[str, l
 def ceiling_run(path: Path, prepared: list[Prepared]) -> Json:
     """Insert the prepared rows into the SQLite file at `path`, one transaction per document."""
     conn = sqlite3.connect(path, isolation_level=None)
+    checkpointer = Checkpointer(path, BUSY_TIMEOUT_MS)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA wal_autocheckpoint = 10000")
+        for pragma in WRITER_PRAGMAS:  # the store's writer's, and its checkpointer thread
+            conn.execute(pragma)
         (base,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()
         (commit,) = conn.execute("SELECT value FROM meta WHERE name = 'last_commit'").fetchone()
         batches = []
@@ -632,8 +639,10 @@ def ceiling_run(path: Path, prepared: list[Prepared]) -> Json:
             for statement, rows in batch:
                 conn.executemany(statement, rows)
             conn.execute("COMMIT")
+            after_commit(conn, checkpointer)
         seconds, after = time.perf_counter() - began, written()
     finally:
+        checkpointer.stop()
         conn.close()
     events = sum(len(document[0]) for document in prepared)
     return {"events": events, "seconds": seconds, "written": _delta(before, after)}
@@ -654,7 +663,31 @@ def empty_store(folder: Path) -> Path:
 # --- 4. memory against document size -------------------------------------------------------------
 
 
-async def memory_by_document_size(folder: Path, schema: SchemaValidator) -> list[Json]:
+def memory_in_fresh_processes(
+    folder: Path, runs: int = MEMORY_RUNS, sizes: tuple[int, ...] = MEMORY_SIZES
+) -> list[Json]:
+    """`memory_by_document_size` in `runs` fresh interpreters, one after the other, and for each size
+    the run of the median peak (with every run's peak). A fresh process each time: in one that has
+    worked before, full caches recycle their entries and the peaks come out otherwise."""
+    by_run = []
+    for number in range(runs):
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            by_run.append(pool.submit(_memory_run, folder / f"run-{number}", sizes).result())
+    found = []
+    for measured in zip(*by_run, strict=True):
+        peaks = [m["peak_bytes"] for m in measured]
+        median = sorted(measured, key=lambda m: m["peak_bytes"])[(len(measured) - 1) // 2]
+        found.append(median | {"peak_bytes_runs": peaks})
+    return found
+
+
+def _memory_run(folder: Path, sizes: tuple[int, ...]) -> list[Json]:
+    return asyncio.run(memory_by_document_size(folder, SchemaValidator.load(), sizes))
+
+
+async def memory_by_document_size(
+    folder: Path, schema: SchemaValidator, sizes: tuple[int, ...] = MEMORY_SIZES
+) -> list[Json]:
     """tracemalloc's peak while capturing one document of each size into an empty store."""
     store = SqliteEventStore(folder / "epcis.sqlite3")
     await store.open()
@@ -662,7 +695,7 @@ async def memory_by_document_size(folder: Path, schema: SchemaValidator) -> list
     generator, first = SupplyChains(SEED), 0
     found = []
     try:
-        for size in (CHAIN_EVENTS, *MEMORY_SIZES):  # the first one warms the store and its threads up
+        for index, size in enumerate((CHAIN_EVENTS, *sizes)):  # the first warms the store and its threads up
             body = orjson.dumps(next(generator.documents(size, size, first)))
             first += chains(size)
             gc.collect()
@@ -675,7 +708,7 @@ async def memory_by_document_size(folder: Path, schema: SchemaValidator) -> list
             tracemalloc.stop()
             if not job.success:
                 raise RuntimeError(f"a capture failed: {job.errors[:3]}")
-            if size in MEMORY_SIZES:
+            if index > 0:
                 found.append(
                     {
                         "events": job.stored_count,
@@ -703,7 +736,7 @@ def run(sizes: list[int], runs: int = 3, events: int = DEFAULT_EVENTS) -> dict[s
         if mongodb_uri():
             results["mongodb"] = [mongodb_figures(size, runs, events, schema, folder) for size in sizes]
         _progress("memory against document size")
-        results["memory"] = asyncio.run(memory_by_document_size(folder / "memory", schema))
+        results["memory"] = memory_in_fresh_processes(folder / "memory")
     results["memory_growth"] = memory_growth(results["memory"])
     return results
 

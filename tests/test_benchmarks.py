@@ -99,6 +99,42 @@ def test_a_partial_run_keeps_the_other_suites_figures_with_the_loop_of_their_own
     assert "| 1M | 102 MiB | 427 MiB |" in report  # the server's memory in the HTTP capture runs
 
 
+def test_the_ceiling_inserts_the_prepared_rows_with_the_stores_writer_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import sqlite3
+
+    import orjson
+    from generator import SupplyChains
+
+    import capture
+    from epcis_repo.capture.schema import SchemaValidator
+
+    documents = [orjson.dumps(d) for d in SupplyChains(capture.SEED).documents(50, 100, 0)]
+    prepared = capture.prepared_documents(documents, SchemaValidator.load())
+    path = capture.empty_store(tmp_path)
+    result = capture.ceiling_run(path, prepared)
+    assert result["events"] == 100 and result["seconds"] > 0
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM events").fetchone() == (100,)
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_memory_against_document_size_is_the_median_of_runs_in_fresh_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import capture
+
+    found = capture.memory_in_fresh_processes(tmp_path, runs=3, sizes=(50, 100))
+    assert [m["events"] for m in found] == [50, 100]
+    for measured in found:
+        runs = measured["peak_bytes_runs"]
+        assert len(runs) == 3 and all(peak > 0 for peak in runs)
+        assert measured["peak_bytes"] == sorted(runs)[1]
+
+
 def test_index_pages_attributes_every_written_page_to_a_table_or_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

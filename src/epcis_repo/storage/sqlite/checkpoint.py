@@ -68,3 +68,13 @@ class Checkpointer:
                     log.warning("SQLite checkpoint of %s failed: %s", self._path, error)
         finally:
             conn.close()
+
+
+def after_commit(conn: sqlite3.Connection, checkpointer: Checkpointer) -> None:
+    """What the writer does after each commit: have the new frames copied, and first, once the log
+    has grown past `RESTART_PAGES`, copy the rest and start it over (which waits for readers of old
+    frames to move on)."""
+    if checkpointer.must_restart():
+        conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+        checkpointer.restarted()
+    checkpointer.nudge()

@@ -48,7 +48,7 @@ from epcis_repo.storage.port import (
     settle_interrupted,
 )
 from epcis_repo.storage.sqlite import lineage
-from epcis_repo.storage.sqlite.checkpoint import Checkpointer
+from epcis_repo.storage.sqlite.checkpoint import Checkpointer, after_commit
 from epcis_repo.storage.sqlite.lock import ProcessLock
 from epcis_repo.storage.sqlite.queries import (
     batched_rows,
@@ -66,7 +66,18 @@ from epcis_repo.trace.model import EVERY_EDGE, EdgeSelection, LineageEdge, Store
 
 T = TypeVar("T")
 
-_BUSY_TIMEOUT_MS = 10_000  # WAL readers never wait for the writer; this covers checkpoints and opening
+BUSY_TIMEOUT_MS = 10_000  # WAL readers never wait for the writer; this covers checkpoints and opening
+# The writer connection's settings (the benchmarks' bare-insert ceiling writes with them too).
+WRITER_PRAGMAS = (
+    # FULL: a capture reported stored survives power loss too, not just a crash of the process.
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    # Commits never checkpoint: the checkpointer thread copies the WAL meanwhile (checkpoint.py).
+    "PRAGMA wal_autocheckpoint = 0",
+    # Index pages a capture dirties stay cached for the next one (random keys: hashes, identifiers).
+    "PRAGMA cache_size = -262144",  # 256 MiB
+)
 _DEADLINE_CHECK_STEPS = 10_000  # virtual-machine steps between deadline checks (a few tens of microseconds)
 
 _INSERT_EVENT = """
@@ -156,7 +167,7 @@ class SqliteEventStore:
         self._reader_pool = ThreadPoolExecutor(self._reader_count, thread_name_prefix="epcis-sqlite-reader")
         try:
             self._last_record_time = await self._write(self._open_writer)
-            self._checkpointer = Checkpointer(self._path, _BUSY_TIMEOUT_MS)
+            self._checkpointer = Checkpointer(self._path, BUSY_TIMEOUT_MS)
         except BaseException:
             await self.close()
             raise
@@ -188,14 +199,8 @@ class SqliteEventStore:
             (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
             if mode != "wal":
                 raise StorageError(f"SQLite cannot use write-ahead logging for {self._path} ({mode})")
-            # FULL: a capture reported stored survives power loss too, not just a crash of the process.
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            # Commits never checkpoint: the checkpointer thread copies the WAL meanwhile (checkpoint.py).
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
-            # Index pages a capture dirties stay cached for the next one (random keys: hashes, identifiers).
-            conn.execute("PRAGMA cache_size = -262144")  # 256 MiB
+            for pragma in WRITER_PRAGMAS:
+                conn.execute(pragma)
             register_functions(conn)
             migrate(conn)
             last_record_time = _recover(conn)
@@ -287,7 +292,7 @@ class SqliteEventStore:
         with self._readers_lock:
             self._all_readers.append(conn)
         conn.execute("PRAGMA query_only = ON")
-        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA cache_size = -16384")
         register_functions(conn)
         return conn
@@ -400,11 +405,7 @@ class SqliteEventStore:
         _save_job(conn, job)
         conn.execute("COMMIT")
         if self._checkpointer is not None:
-            if self._checkpointer.must_restart():
-                # Copy the rest and start the log over (waits for readers of old frames to move on).
-                conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
-                self._checkpointer.restarted()
-            self._checkpointer.nudge()
+            after_commit(conn, self._checkpointer)
 
     def _abort_capture(self) -> bool:
         """Roll back the capture's transaction if it is still open; whether it was."""
