@@ -131,6 +131,8 @@ def _capture(results: Results) -> str:
         for m in r["memory"]
     ]
     growth = "; ".join(f"{name} = {value:.1f}" for name, value in r["memory_growth"].items())
+    runs = len(r["memory"][0].get("peak_bytes_runs", ())) if r["memory"] else 0
+    fresh = f"; the median of {runs} fresh processes" if runs else ""
     return (
         f"## Capture\n\nMedian of {r['runs']} runs; each store size on fresh copies (MongoDB: on the filled "
         "database, what a run captured taken out again after it).\n\n"
@@ -140,7 +142,8 @@ def _capture(results: Results) -> str:
         "come out a little below zero; results.json holds the first run's profile); then the parts of record "
         "preparation, timed one by one:\n\n"
         + _where_time_goes(r["stores"])
-        + f"\nMemory against document size (peak while capturing, above the parsed document); {growth}:\n\n"
+        + "\nMemory against document size (peak while capturing, above the parsed document"
+        + f"{fresh}); {growth}:\n\n"
         + _table(["Document events", "Peak", "Per event"], memory_rows)
         + _server_memory(r["stores"])
     )
