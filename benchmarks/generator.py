@@ -12,7 +12,7 @@ are stored. The same seed and chain number always give the same chain.
 
     chains = SupplyChains(seed=2027)
     events = chains.events(100_000)                  # a flat list, whole chains
-    for document in chains.documents(1000, 100_000): # EPCIS documents of 1,000 events, with master data
+    for document in chains.documents(1000, 100_000): # 100 EPCIS documents of 1,000 events, with master data
         ...
 """
 
@@ -62,8 +62,11 @@ class SupplyChains:
         return [event for k in range(-(-count // CHAIN_EVENTS)) for event in self.chain(k).events]
 
     def documents(self, size: int, count: int, first_chain: int = 0) -> Iterator[Json]:
-        """EPCIS documents of about `size` events (whole chains) until `count` events, with the master
-        data of their chains in the header."""
+        """EPCIS documents of `size` events (the last may have fewer), `count` events in all, from the
+        chains `first_chain` on, with the master data of the chains of their events in the header. A
+        chain may end in the next document, which then carries its master data too."""
+        if size < 1:
+            raise ValueError(f"a document needs at least one event, not {size}")
         events: list[Json] = []
         vocabularies: dict[str, list[Json]] = {}
         made = 0
@@ -71,13 +74,17 @@ class SupplyChains:
         while made < count:
             chain = self.chain(k)
             k += 1
-            events += chain.events
-            for vocabulary in chain.master_data:
-                vocabularies.setdefault(vocabulary["type"], []).extend(vocabulary["vocabularyElementList"])
-            made += len(chain.events)
-            if len(events) >= size or made >= count:
-                yield document(events, vocabularies)
-                events, vocabularies = [], {}
+            left = chain.events[: count - made]
+            while left:
+                part, left = left[: size - len(events)], left[size - len(events) :]
+                events += part
+                made += len(part)
+                for vocabulary in chain.master_data:
+                    elements = vocabulary["vocabularyElementList"]
+                    vocabularies.setdefault(vocabulary["type"], []).extend(elements)
+                if len(events) == size or made == count:
+                    yield document(events, vocabularies)
+                    events, vocabularies = [], {}
 
 
 def document(events: list[Json], vocabularies: dict[str, list[Json]] | None = None) -> Json:

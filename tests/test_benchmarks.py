@@ -139,6 +139,31 @@ def test_memory_against_document_size_is_the_median_of_runs_in_fresh_processes(
         assert measured["peak_bytes"] == sorted(runs)[1]
 
 
+def test_the_generator_makes_documents_of_any_size_the_same_for_the_same_seed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from generator import CHAIN_EVENTS, SupplyChains
+
+    documents = list(SupplyChains(7).documents(40, 130, first_chain=2))
+    assert [len(d["epcisBody"]["eventList"]) for d in documents] == [40, 40, 40, 10]
+    chains = SupplyChains(7)
+    expected = [e for k in (2, 3, 4, 5, 6, 7) for e in chains.chain(k).events][:130]
+    assert [e for d in documents for e in d["epcisBody"]["eventList"]] == expected
+    # The second document (events 40 to 79) holds the end of chain 3, chain 4 and the start of chain 5.
+    assert CHAIN_EVENTS == 25
+
+    def keys(chain_or_document: list[dict[str, Any]]) -> set[str]:
+        return {e["id"] for vocabulary in chain_or_document for e in vocabulary["vocabularyElementList"]}
+
+    header = documents[1]["epcisHeader"]["epcisMasterData"]["vocabularyList"]
+    assert keys(header) == set().union(*(keys(chains.chain(k).master_data) for k in (3, 4, 5)))
+    assert list(SupplyChains(7).documents(40, 130, first_chain=2)) == documents
+    assert list(SupplyChains(8).documents(40, 130, first_chain=2)) != documents
+    with pytest.raises(ValueError):
+        next(SupplyChains(7).documents(0, 10))
+
+
 def test_index_pages_attributes_every_written_page_to_a_table_or_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
