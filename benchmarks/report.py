@@ -21,13 +21,15 @@ def render_markdown(results: Results) -> str:
     ]
     for name, render in (
         ("targets", _targets),
+        ("growth", _growth),
         ("event_hash", _event_hash),
         ("capture", _capture),
         ("queries", _queries),
         ("trace", _trace),
     ):
-        if name == "targets" or name in results:
+        if name in ("targets", "growth") or name in results:
             sections.append(render(results))
+    sections = [section for section in sections if section]
     return "\n".join(sections).rstrip() + "\n"
 
 
@@ -236,6 +238,47 @@ def _queries(results: Results) -> str:
         "Rows marked MongoDB: the same on MongoDB (EPCIS_TEST_MONGODB_URI), when it was set.\n\n"
         + _table(header, rows)
     )
+
+
+def _growth(results: Results) -> str:
+    """Each headline figure at every store size, and how much it grew from the smallest to the largest."""
+    sizes = [str(size) for size in results["sizes"]]
+    if len(sizes) < 2:
+        return ""
+    series: list[tuple[str, dict[str, float]]] = []
+    by_size = {str(row["store_events"]): row for row in results.get("capture", {}).get("stores", [])}
+    if all(size in by_size for size in sizes):
+        for label, figure in (
+            ("capture over HTTP, documents of 1,000 (events/s)", lambda row: row["http"]["1000"]),
+            ("capture in process, documents of 1,000 (events/s)", lambda row: row["in_process"]),
+            ("ceiling: bare insert (events/s)", lambda row: row["ceiling"]),
+        ):
+            series.append((label, {size: figure(by_size[size])["events_per_s"] for size in sizes}))
+    for name, result in results.get("queries", {}).get("classes", {}).items():
+        series.append(
+            (f"query {name}, p50 (ms)", {size: result["sizes"][size]["http"]["p50"] for size in sizes})
+        )
+    traces = {str(row["size"]): row["figures"] for row in results.get("trace", {}).get("sizes", [])}
+    if all(size in traces for size in sizes):
+        for name in traces[sizes[0]]:
+            series.append((f"trace {name}, p50 (ms)", {size: traces[size][name]["p50"] for size in sizes}))
+    if not series:
+        return ""
+    header = ["Figure", *(_size(size) for size in sizes), f"{_size(sizes[-1])} / {_size(sizes[0])}"]
+    rows = [
+        [label, *(_figure(values[size]) for size in sizes), f"{values[sizes[-1]] / values[sizes[0]]:.2f}"]
+        for label, values in series
+    ]
+    return (
+        f"## Growth from {_size(sizes[0])} to {_size(sizes[-1])} events stored\n\n"
+        "Each figure at every store size (throughputs in events per second, latencies p50 in ms, the "
+        "queries and traces through the application), and the largest store's over the smallest's.\n\n"
+        + _table(header, rows)
+    )
+
+
+def _figure(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
 
 
 def _trace(results: Results) -> str:

@@ -279,6 +279,29 @@ def test_a_capture_run_on_mongodb_leaves_the_filled_database_as_it_found_it(
     assert result["events"] == 100 and asyncio.run(contents()) == before
 
 
+def test_the_report_says_how_each_figure_grows_from_the_smallest_store_to_the_largest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from report import render_markdown
+
+    published = json.loads((BENCHMARKS.parent / "docs" / "benchmarks" / "results.json").read_text())
+    report = render_markdown(published)
+    table = report[report.index("## Growth from 10k to 1M events stored") :].split("\n\n")[2]
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[1:] for line in table.splitlines()[2:]}
+    stores = published["capture"]["stores"]
+    http = {str(row["store_events"]): row["http"]["1000"]["events_per_s"] for row in stores}
+    assert rows["capture over HTTP, documents of 1,000 (events/s)"] == [
+        f"{http['10000']:,.0f}",
+        f"{http['100000']:,.0f}",
+        f"{http['1000000']:,.0f}",
+        f"{http['1000000'] / http['10000']:.2f} |",
+    ]
+    classes = published["queries"]["classes"]
+    traces = published["trace"]["sizes"][0]["figures"]
+    assert len(rows) == 3 + len(classes) + len(traces)  # capture's three, each query class, each trace
+
+
 def test_the_report_says_where_the_capture_time_goes_at_each_store_size(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
