@@ -113,6 +113,11 @@ async def test_a_duplicate_under_rollback_stores_nothing(store: EventStore) -> N
     assert result.stored == 0 and result.duplicates == (1,)
     assert capture.stored_count == 0 and not capture.running
     assert await ids(store) == [existing.event_id]
+    saved = await store.get_job(capture.capture_id)
+    assert saved is not None and not saved.running and saved.stored_count == 0
+    later = record()  # the store goes on capturing
+    result, _ = await append(store, [later])
+    assert result.stored == 1 and await ids(store) == [existing.event_id, later.event_id]
 
 
 async def test_a_duplicate_under_proceed_stores_the_rest(store: EventStore) -> None:

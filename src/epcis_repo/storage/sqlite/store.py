@@ -363,11 +363,8 @@ class SqliteEventStore:
         conn = self._writer_connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            (commit,) = conn.execute(
-                "UPDATE meta SET value = value + 1 WHERE name = 'last_commit' RETURNING value"
-            ).fetchone()
+            commit = _next_commit(conn)
             (base,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()
-            conn.execute("SAVEPOINT records")
             before = conn.total_changes
             conn.executemany(
                 _INSERT_EVENT,
@@ -381,7 +378,13 @@ class SqliteEventStore:
                 present = {row[0] for row in conn.execute("SELECT id FROM events WHERE id >= ?", (base,))}
                 duplicates = tuple(i for i in range(len(records)) if base + i not in present)
             if duplicates and rollback:
-                conn.execute("ROLLBACK TO records")
+                # Not a savepoint: one makes SQLite keep the original of every page the capture
+                # changes in a journal of its own (as many bytes again as the log). Duplicates here
+                # are rare (a capture stored the same events since the lookup), so the transaction
+                # starts over, with only the commit number taken, for the job.
+                conn.execute("ROLLBACK")
+                conn.execute("BEGIN IMMEDIATE")
+                commit = _next_commit(conn)
                 stored = 0
             else:
                 skipped = set(duplicates)
@@ -394,7 +397,6 @@ class SqliteEventStore:
                     for statement, rows in master_data_rows(vocabulary, commit, organisation):
                         conn.executemany(statement, rows)
                     conn.executemany(INSERT_PREFIX, ((prefix,) for prefix in company_prefixes))
-            conn.execute("RELEASE records")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -718,6 +720,13 @@ def _job_from_json(document: bytes) -> CaptureJob:
     fields = {k: v for k, v in orjson.loads(document).items() if k in _JOB_FIELDS}
     fields["behaviour"] = Behaviour(fields["behaviour"])
     return CaptureJob(**fields)
+
+
+def _next_commit(conn: sqlite3.Connection) -> int:
+    (commit,) = conn.execute(
+        "UPDATE meta SET value = value + 1 WHERE name = 'last_commit' RETURNING value"
+    ).fetchone()
+    return int(commit)
 
 
 def master_data_rows(
