@@ -255,6 +255,8 @@ def _growth(results: Results) -> str:
         ):
             series.append((label, {size: figure(by_size[size])["events_per_s"] for size in sizes}))
     for name, result in results.get("queries", {}).get("classes", {}).items():
+        if not all(size in result["sizes"] for size in sizes):
+            continue
         series.append(
             (f"query {name}, p50 (ms)", {size: result["sizes"][size]["http"]["p50"] for size in sizes})
         )
@@ -266,7 +268,7 @@ def _growth(results: Results) -> str:
         return ""
     header = ["Figure", *(_size(size) for size in sizes), f"{_size(sizes[-1])} / {_size(sizes[0])}"]
     rows = [
-        [label, *(_figure(values[size]) for size in sizes), f"{values[sizes[-1]] / values[sizes[0]]:.2f}"]
+        [label, *(_figure(values[size]) for size in sizes), _ratio(values[sizes[-1]], values[sizes[0]])]
         for label, values in series
     ]
     return (
@@ -275,6 +277,10 @@ def _growth(results: Results) -> str:
         "queries and traces through the application), and the largest store's over the smallest's.\n\n"
         + _table(header, rows)
     )
+
+
+def _ratio(largest: float, smallest: float) -> str:
+    return f"{largest / smallest:.2f}" if smallest else ""
 
 
 def _figure(value: float) -> str:

@@ -139,7 +139,8 @@ def main() -> None:
 
     for name in SUITES:  # the figures of the suites not run this time, as they were
         if name not in chosen and name in kept:
-            results[name] = {"reference_loop_ms": kept["machine"].get("reference_loop_ms")} | kept[name]
+            loop = kept.get("machine", {}).get("reference_loop_ms")
+            results[name] = {"reference_loop_ms": loop} | kept[name]
     args.output.mkdir(parents=True, exist_ok=True)
     earlier.write_text(json.dumps(results, indent=2) + "\n")
     markdown = render_markdown(results)

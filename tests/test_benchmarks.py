@@ -114,12 +114,22 @@ def test_the_ceiling_inserts_the_prepared_rows_with_the_stores_writer_settings(
 
     import capture
     from epcis_repo.capture.schema import SchemaValidator
+    from epcis_repo.storage.sqlite.checkpoint import Checkpointer
+    from epcis_repo.storage.sqlite.checkpoint import after_commit as store_after_commit
 
     documents = [orjson.dumps(d) for d in SupplyChains(capture.SEED).documents(50, 100, 0)]
     prepared = capture.prepared_documents(documents, SchemaValidator.load())
     path = capture.empty_store(tmp_path)
+    committed: list[object] = []
+
+    def after_commit(conn: object, checkpointer: object) -> None:  # what the store's writer does
+        committed.append(checkpointer)
+        store_after_commit(conn, checkpointer)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(capture, "after_commit", after_commit)
     result = capture.ceiling_run(path, prepared)
     assert result["events"] == 100 and result["seconds"] > 0
+    assert len(committed) == 2 and all(isinstance(c, Checkpointer) for c in committed)  # each document
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM events").fetchone() == (100,)
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)

@@ -115,9 +115,11 @@ async def test_a_duplicate_under_rollback_stores_nothing(store: EventStore) -> N
     assert await ids(store) == [existing.event_id]
     saved = await store.get_job(capture.capture_id)
     assert saved is not None and not saved.running and saved.stored_count == 0
-    later = record()  # the store goes on capturing
-    result, _ = await append(store, [later])
+    assert saved.commit is not None and saved.commit == capture.commit
+    later = record()  # the store goes on capturing, with a commit number of its own
+    result, next_capture = await append(store, [later])
     assert result.stored == 1 and await ids(store) == [existing.event_id, later.event_id]
+    assert next_capture.commit is not None and next_capture.commit > saved.commit
 
 
 async def test_a_duplicate_under_proceed_stores_the_rest(store: EventStore) -> None:

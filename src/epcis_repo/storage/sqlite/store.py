@@ -398,7 +398,8 @@ class SqliteEventStore:
                         conn.executemany(statement, rows)
                     conn.executemany(INSERT_PREFIX, ((prefix,) for prefix in company_prefixes))
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # not when starting over failed
+                conn.execute("ROLLBACK")
             raise
         return commit, duplicates, stored
 
