@@ -86,7 +86,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/
 
 import orjson
 from generator import CHAIN_EVENTS, SupplyChains
-from report import time_by_step
+from report import mib, time_by_step
 from stores import (
     SEED,
     copy_store,
@@ -852,8 +852,8 @@ def report(results: dict[str, Any]) -> str:
     lines.append(f"  {'events':>8} {'JSON':>10} {'parsed':>10} {'peak':>10} {'peak/event':>11}")
     for m in results["memory"]:
         lines.append(
-            f"  {m['events']:>8,} {_mib(m['json_bytes']):>10} {_mib(m['parsed_bytes']):>10} "
-            f"{_mib(m['peak_bytes']):>10} {m['peak_bytes'] / m['events'] / 1024:>8.1f} KiB"
+            f"  {m['events']:>8,} {mib(m['json_bytes'], 1):>10} {mib(m['parsed_bytes'], 1):>10} "
+            f"{mib(m['peak_bytes'], 1):>10} {m['peak_bytes'] / m['events'] / 1024:>8.1f} KiB"
         )
     lines += [f"  {name} = {ratio:.1f}" for name, ratio in results["memory_growth"].items()]
     return "\n".join(lines)
@@ -903,10 +903,8 @@ def mongodb_report(figures: Json) -> list[str]:
 
 
 def server_memory_report(memory: Json) -> list[str]:
-    return [
-        f"  server RSS {_mib(memory['rss_started'])} after start-up, {_mib(memory['rss_after'])} after the "
-        f"captures; peak (VmHWM) {_mib(memory['peak'])}"
-    ]
+    started, after, peak = (mib(memory[name], 1) for name in ("rss_started", "rss_after", "peak"))
+    return [f"  server RSS {started} after start-up, {after} after the captures; peak (VmHWM) {peak}"]
 
 
 def where_time_goes(in_process: Json) -> list[str]:
@@ -919,10 +917,6 @@ def where_time_goes(in_process: Json) -> list[str]:
         f"    {'(parse JSON, HTTP only)':<38} {in_process['parse_json_seconds'] / events * 1e6:8.1f} us/event"
     )
     return lines
-
-
-def _mib(value: int | None) -> str:
-    return "n/a" if value is None else f"{value / 2**20:,.1f} MiB"
 
 
 def main() -> None:

@@ -127,7 +127,7 @@ def _capture(results: Results) -> str:
     memory_rows = [
         [
             f"{m['events']:,}",
-            f"{m['peak_bytes'] / 2**20:.1f} MiB",
+            mib(m["peak_bytes"], 1),
             f"{m['peak_bytes'] / m['events'] / 1024:.1f} KiB",
         ]
         for m in r["memory"]
@@ -154,7 +154,7 @@ def _capture(results: Results) -> str:
 def _server_memory(stores: list[dict[str, Any]]) -> str:
     """The HTTP runs' server memory (resident set, medians of the runs), where /proc gave it."""
     rows = [
-        [_size(store["store_events"]), _mib(memory["rss_started"]), _mib(memory["peak"])]
+        [_size(store["store_events"]), mib(memory["rss_started"]), mib(memory["peak"])]
         for store in stores
         if (memory := store.get("server_memory")) and memory.get("peak") is not None
     ]
@@ -166,8 +166,9 @@ def _server_memory(stores: list[dict[str, Any]]) -> str:
     )
 
 
-def _mib(size: int | None) -> str:
-    return "" if size is None else f"{size / 2**20:,.0f} MiB"
+def mib(size: int | None, places: int = 0) -> str:
+    """A size in bytes as MiB (n/a when unknown); the printed capture report uses it too."""
+    return "n/a" if size is None else f"{size / 2**20:,.{places}f} MiB"
 
 
 def time_by_step(in_process: dict[str, Any]) -> tuple[float, dict[str, float]]:
